@@ -1,0 +1,44 @@
+# `make` alone lists the targets: every target with a `## ` comment shows up.
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+
+.PHONY: help install up down logs status worker monitor test lint clean
+
+help: ## Show this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## Create .venv with the pinned requirements
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+up: install ## Start RabbitMQ and a worker in the background; returns when ready
+	@scripts/stack.sh up
+
+down: ## Stop what `make up` started
+	@scripts/stack.sh down
+
+logs: ## Follow the worker's log
+	@scripts/stack.sh logs
+
+status: ## Show what is running
+	@scripts/stack.sh status
+
+worker: install ## Run the post's worker in the foreground
+	$(VENV)/bin/celery -A tasks worker --loglevel=info --concurrency=1
+
+monitor: install ## Print every task state change as it happens
+	$(VENV)/bin/python monitor.py
+
+test: install ## Run the tests against a real RabbitMQ and real workers
+	$(VENV)/bin/pytest
+
+lint: install ## Check the code with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean: down ## Stop everything and delete .run/ and .venv/
+	rm -rf .run $(VENV)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# A private RabbitMQ node from the OS packages, for machines without a Docker engine.
+#
+# Usage: scripts/rabbitmq.sh start|stop|status
+#
+# Its data, config, logs and pid file live in one directory, so `stop` stops
+# exactly this node and deleting the directory forgets it. Every port it opens
+# is bound to 127.0.0.1. Settings come from the environment:
+#   RABBITMQ_DIR              where the node lives      (.run/rabbitmq)
+#   RABBITMQ_NODE             its Erlang node name      (celery-memo)
+#   RABBITMQ_PORT             AMQP port                 (5672)
+#   RABBITMQ_MANAGEMENT_PORT  management UI port        (8080)
+set -euo pipefail
+
+dir=$(realpath -m "${RABBITMQ_DIR:-.run/rabbitmq}")
+node="${RABBITMQ_NODE:-celery-memo}@localhost"
+port="${RABBITMQ_PORT:-5672}"
+management_port="${RABBITMQ_MANAGEMENT_PORT:-8080}"
+bin=/usr/lib/rabbitmq/bin
+
+die() { echo "rabbitmq: $*" >&2; exit 1; }
+
+install() {
+    [ -x "$bin/rabbitmq-server" ] && return
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "rabbitmq: installing rabbitmq-server from the OS packages..."
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+    elif command -v apt-get >/dev/null; then
+        die "RabbitMQ is not installed; run: sudo apt-get install rabbitmq-server"
+    else
+        die "RabbitMQ is not installed; install it with your OS packages (for example: brew install rabbitmq), or use a Docker engine"
+    fi
+}
+
+# The node reads only what is set here, never /etc/rabbitmq.
+export RABBITMQ_NODENAME="$node"
+export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
+export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+export RABBITMQ_MNESIA_BASE="$dir/mnesia"
+export RABBITMQ_LOG_BASE="$dir/log"
+export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+export RABBITMQ_DIST_PORT=$((port + 20000))
+# Erlang's own ports (epmd and node distribution) would listen on every interface.
+export ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+
+running() { [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; }
+
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start() {
+    if running; then
+        echo "rabbitmq: node $node already running (amqp://localhost:$port)"
+        return
+    fi
+    for p in "$port" "$management_port"; do
+        port_taken "$p" && die "port $p is already in use; stop what holds it, or set RABBITMQ_PORT / RABBITMQ_MANAGEMENT_PORT"
+    done
+    install
+    mkdir -p "$dir/log"
+    : > "$RABBITMQ_CONF_ENV_FILE"
+    echo "[rabbitmq_management]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+    cat > "$RABBITMQ_CONFIG_FILE" <<EOF
+listeners.tcp.default = 127.0.0.1:$port
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $management_port
+EOF
+    nohup "$bin/rabbitmq-server" > "$dir/log/startup.log" 2>&1 &
+    if ! "$bin/rabbitmqctl" -q wait "$RABBITMQ_PID_FILE" --timeout 60 >/dev/null 2>&1; then
+        tail -n 20 "$dir/log/startup.log" >&2
+        die "node $node did not start; its log is in $dir/log"
+    fi
+    echo "rabbitmq: node $node running (amqp://localhost:$port, management http://localhost:$management_port)"
+}
+
+stop() {
+    if running; then
+        "$bin/rabbitmqctl" -q stop "$RABBITMQ_PID_FILE" >/dev/null
+        echo "rabbitmq: node $node stopped"
+    fi
+    # epmd outlives the node; stop it once no Erlang node is registered with it.
+    if command -v epmd >/dev/null && ! epmd -names 2>/dev/null | grep -q '^name '; then
+        epmd -kill >/dev/null 2>&1 || true
+    fi
+}
+
+status() {
+    if running; then echo "rabbitmq: node $node running (amqp://localhost:$port)"; else echo "rabbitmq: node $node not running"; return 3; fi
+}
+
+case "${1:-}" in
+    start|stop|status) "$1" ;;
+    *) die "usage: scripts/rabbitmq.sh start|stop|status" ;;
+esac

@@ -1,0 +1,70 @@
+"""Fixtures: the tests' own RabbitMQ node and the post's worker, both real."""
+
+import os
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from helpers import ROOT, Process, wait_for
+
+RUN = ROOT / ".run" / "tests"
+BROKER_PORT = 5673
+MANAGEMENT_PORT = 15673
+BROKER_URL = f"pyamqp://guest@localhost:{BROKER_PORT}//"
+# The worker's add() sleeps this long: long enough to see it run, short for a test.
+ADD_SLEEP = 1.5
+WORKER = f"celery@{socket.gethostname()}"
+
+# Its own node, ports and directory: a stack left by `make up` is never touched.
+BROKER_ENV = {
+    "RABBITMQ_DIR": str(RUN / "rabbitmq"),
+    "RABBITMQ_NODE": "celery-memo-tests",
+    "RABBITMQ_PORT": str(BROKER_PORT),
+    "RABBITMQ_MANAGEMENT_PORT": str(MANAGEMENT_PORT),
+}
+# Every process the tests start, and tasks.py imported here, use the tests' broker.
+os.environ["CELERY_BROKER_URL"] = BROKER_URL
+
+
+def rabbitmq(command):
+    """Run scripts/rabbitmq.sh with the tests' node settings."""
+    subprocess.run(
+        [ROOT / "scripts" / "rabbitmq.sh", command],
+        cwd=ROOT,
+        env={**os.environ, **BROKER_ENV},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """A fresh RabbitMQ node for this test session; yields its URL."""
+    rabbitmq("stop")
+    shutil.rmtree(RUN, ignore_errors=True)
+    rabbitmq("start")
+    yield BROKER_URL
+    rabbitmq("stop")
+
+
+@pytest.fixture(scope="session")
+def app(broker):
+    """The tutorial's Celery app, as a REPL at the repo root imports it."""
+    from tasks import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def worker(app):
+    """`make worker`: the post's worker command, running until the session ends."""
+    process = Process(["make", "--no-print-directory", "worker"], RUN / "worker.log", ADD_SLEEP=str(ADD_SLEEP))
+    wait_for(
+        lambda: app.control.ping(destination=[WORKER], timeout=0.5),
+        timeout=60,
+        what=f"{WORKER} to answer a ping",
+    )
+    yield process
+    process.stop()

@@ -1,0 +1,58 @@
+"""Small tools the tests share: waiting for a condition, running a real process."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def wait_for(condition, timeout=20, what="the condition"):
+    """Poll condition() until it returns something true; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+    return result
+
+
+class Process:
+    """A command run in its own process group at the repo root, output to a log file."""
+
+    def __init__(self, args, log, **env):
+        self.log = Path(log)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("w") as out:
+            self.popen = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def output(self):
+        """What the process has printed so far."""
+        return self.log.read_text()
+
+    def send(self, signum):
+        """Send signum to the whole process group (make and what it started)."""
+        os.killpg(self.popen.pid, signum)
+
+    def stop(self, signum=signal.SIGTERM, timeout=20):
+        """Stop the process group and return the exit status."""
+        if self.popen.poll() is None:
+            self.send(signum)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.send(signal.SIGKILL)
+                self.popen.wait()
+        return self.popen.returncode

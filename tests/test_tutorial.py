@@ -1,0 +1,128 @@
+"""The post's REPL steps against a live worker: results, failures, revoking."""
+
+import subprocess
+
+import pytest
+from celery.exceptions import TaskRevokedError
+
+from conftest import WORKER
+from helpers import PYTHON, ROOT, wait_for
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def running(app, result):
+    """True once the worker reports result's task among its active ones."""
+    active = app.control.inspect(destination=[WORKER], timeout=1).active() or {}
+    return any(task["id"] == result.id for task in active.get(WORKER, []))
+
+
+def test_add_returns_the_sum_and_the_worker_logs_it(worker):
+    from tasks import add
+
+    result = add.delay(2, 3)
+
+    assert result.get(timeout=10) == 5
+    log = wait_for(lambda: "succeeded" in worker.output() and worker.output(), what="the log")
+    assert f"Task tasks.add[{result.id}] received" in log
+    assert f"Task tasks.add[{result.id}] succeeded in " in log
+    assert f"[{result.id}] succeeded in " in log and "s: 5" in log
+
+
+def test_a_wrong_argument_type_fails_in_the_worker_which_goes_on():
+    from tasks import add
+
+    result = add.delay("a", 1)
+
+    with pytest.raises(TypeError, match="can only concatenate str"):
+        result.get(timeout=10)
+    assert isinstance(result.get(propagate=False), TypeError)
+    assert result.state == "FAILURE"
+    assert add.delay(1, 1).get(timeout=10) == 2
+
+
+def test_a_wrong_argument_count_is_refused_before_sending():
+    from tasks import add
+
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'y'"):
+        add.delay(1)
+
+
+def test_a_wrong_argument_count_sent_by_name_fails_in_the_worker(app):
+    from tasks import add
+
+    result = app.send_task("tasks.add", args=[1])
+
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'y'"):
+        result.get(timeout=10)
+    assert add.delay(2, 2).get(timeout=10) == 4
+
+
+def test_revoke_stops_a_queued_task_and_terminate_a_running_one(app, worker):
+    from tasks import add
+
+    a = add.delay(2, 3)
+    b = add.delay(2, 3)
+    wait_for(lambda: running(app, a), what="a to start")
+    b.revoke()
+    a.revoke(terminate=True)
+
+    with pytest.raises(TaskRevokedError, match="terminated"):
+        a.get(timeout=10)
+    with pytest.raises(TaskRevokedError, match="revoked"):
+        b.get(timeout=10)
+    log = worker.output()
+    assert f"Terminating {a.id}" in log
+    assert f"Discarding revoked task: tasks.add[{b.id}]" in log
+    assert f"[{b.id}] succeeded" not in log
+    assert add.delay(1, 2).get(timeout=10) == 3
+
+
+def test_app_control_revoke_revokes_by_id(app, worker):
+    from tasks import add
+
+    a = add.delay(2, 3)
+    b = add.delay(2, 3)
+    app.control.revoke(b.id)
+
+    assert a.get(timeout=10) == 5
+    with pytest.raises(TaskRevokedError, match="revoked"):
+        b.get(timeout=10)
+    assert f"[{b.id}] succeeded" not in worker.output()
+
+
+def test_revoke_without_terminate_lets_a_running_task_finish(app):
+    from tasks import add
+
+    result = add.delay(2, 3)
+    wait_for(lambda: running(app, result), what="the task to start")
+    result.revoke()
+
+    assert result.get(timeout=10) == 5
+
+
+def test_an_rpc_result_state_waits_for_the_client_to_read_its_replies(worker):
+    from tasks import add
+
+    assert add.delay(1, 1).get(timeout=10) == 2  # the client now consumes its replies
+    result = add.delay(2, 3)
+    wait_for(lambda: f"[{result.id}] succeeded" in worker.output(), what="the task to finish")
+
+    assert result.ready() is False
+    assert result.get(timeout=10) == 5
+    assert result.ready() is True
+
+
+def test_an_rpc_result_reaches_only_the_client_that_sent_the_task():
+    from tasks import add
+
+    sent = add.delay(2, 3)
+    other_client = subprocess.run(
+        [PYTHON, "-c", f"from tasks import app; app.AsyncResult({sent.id!r}).get(timeout=3)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert "TimeoutError" in other_client.stderr
+    assert sent.get(timeout=10) == 5
