@@ -1,0 +1,122 @@
+"""monitor.py as a user runs it: one line per task state change, as it happens."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+from collections import defaultdict
+
+import pytest
+from celery.exceptions import TaskRevokedError
+
+from conftest import RUN, WORKER
+from helpers import PYTHON, ROOT, Process, wait_for
+
+STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) \{.*\}$")
+EXTRAS = f"extras@{socket.gethostname()}"
+
+
+@pytest.fixture
+def monitor(app, worker):
+    """`python monitor.py`, started and listening."""
+    process = Process([PYTHON, "monitor.py"], RUN / "monitor.log")
+    with app.events.default_dispatcher() as dispatcher:
+
+        def heard():
+            dispatcher.send("task-sent", uuid="probe", name="probe")
+            return "probe" in process.output()
+
+        wait_for(heard, what="the monitor to listen")
+    yield process
+    process.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def extras_worker(app):
+    """A worker for the tasks in extra_tasks.py, on a queue of their own."""
+    process = Process(
+        [PYTHON, "-m", "celery", "-A", "tasks", "worker", "-I", "extra_tasks", "-Q", "extras",
+         "-n", EXTRAS],
+        RUN / "extras-worker.log",
+        PYTHONPATH="tests",
+    )
+    wait_for(lambda: app.control.ping(destination=[EXTRAS], timeout=0.5), what=EXTRAS)
+    yield process
+    process.stop()
+
+
+def states_by_task(output):
+    """{task id: [state, ...]} in the order the monitor printed them."""
+    states = defaultdict(list)
+    for line in output.splitlines():
+        if match := STATUS.match(line):
+            states[match[3]].append(match[1])
+    return states
+
+
+def test_monitor_prints_every_state_change(app, monitor, extras_worker):
+    from extra_tasks import reject, retry_once
+    from tasks import add
+
+    ok = add.delay(2, 3)
+    failed = add.delay("a", 1)
+    assert ok.get(timeout=10) == 5
+    assert isinstance(failed.get(propagate=False, timeout=10), TypeError)
+    running, queued = add.delay(2, 3), add.delay(2, 3)
+    wait_for(lambda: any(
+        t["id"] == running.id
+        for t in (app.control.inspect(destination=[WORKER]).active() or {}).get(WORKER, [])
+    ), what="the task to start")
+    queued.revoke()
+    running.revoke(terminate=True)
+    for result in (running, queued):
+        with pytest.raises(TaskRevokedError):
+            result.get(timeout=10)
+    retried = retry_once.apply_async(queue="extras")
+    assert retried.get(timeout=10) == "retried"
+    rejected = reject.apply_async(queue="extras")
+
+    expected = {
+        ok: ["RECEIVED", "STARTED", "SUCCESS"],
+        failed: ["RECEIVED", "STARTED", "FAILURE"],
+        running: ["RECEIVED", "STARTED", "REVOKED"],
+        queued: ["RECEIVED", "REVOKED"],
+        # A retry is a new message for the same task id, sent while the first
+        # run reports; and a rejected task fails too. Their order may vary.
+        retried: ["PENDING", "RECEIVED", "STARTED", "RETRY", "RECEIVED", "STARTED", "SUCCESS"],
+        rejected: ["RECEIVED", "STARTED", "FAILURE", "REJECTED"],
+    }
+    wait_for(
+        lambda: all(len(states_by_task(monitor.output())[r.id]) == len(s) + 1 for r, s in
+                    expected.items()),
+        what="every state change of every task",
+    )
+    states = states_by_task(monitor.output())
+    for result in (ok, failed, running, queued):
+        # task-sent comes from the client over its own connection, so PENDING
+        # may arrive after the worker's first events: it is checked on its own.
+        assert states[result.id].count("PENDING") == 1
+        assert [s for s in states[result.id] if s != "PENDING"] == expected[result]
+    for result in (retried, rejected):
+        assert sorted(states[result.id]) == sorted(["PENDING", *expected[result]])
+
+    assert monitor.stop(signal.SIGINT) == 0
+    assert "Traceback" not in monitor.output()
+
+
+def test_monitor_without_a_broker_says_so_in_one_line():
+    result = subprocess.run(
+        [PYTHON, "monitor.py"],
+        cwd=ROOT,
+        env={**os.environ, "CELERY_BROKER_URL": "pyamqp://guest:secret@localhost:1//"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("monitor: no connection to the broker at amqp://guest:**@")
+    assert len(result.stderr.splitlines()) == 1
+    assert "secret" not in result.stderr
