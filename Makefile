@@ -34,6 +34,7 @@ monitor: install ## Print every task state change as it happens
 	$(VENV)/bin/python monitor.py
 
 test: install ## Run the tests against a real RabbitMQ and real workers
+	@scripts/rabbitmq.sh install
 	$(VENV)/bin/pytest
 
 lint: install ## Check the code with ruff

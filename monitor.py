@@ -12,6 +12,7 @@ It needs no `-E` on the worker: celeryconfig.py turns task events on.
 Ctrl-C ends it.
 """
 
+import contextlib
 import sys
 
 from celery import Celery
@@ -45,10 +46,8 @@ def main():
     """Monitor the broker that celeryconfig.py names."""
     app = Celery("monitor")
     app.config_from_object("celeryconfig")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         monitor(app)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

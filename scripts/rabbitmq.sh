@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# A private RabbitMQ node from the OS packages, for machines without a Docker engine.
+# A private RabbitMQ node, from the OS packages (installed when missing).
 #
-# Usage: scripts/rabbitmq.sh start|stop|status
+# Usage: scripts/rabbitmq.sh install|start|stop|status
 #
 # Its data, config, logs and pid file live in one directory, so `stop` stops
 # exactly this node and deleting the directory forgets it. Every port it opens
-# is bound to 127.0.0.1. Settings come from the environment:
+# is bound to 127.0.0.1. On a machine that has a Docker engine but cannot
+# install the package, the node runs in a container of the image that
+# docker-compose.yml names. Settings come from the environment:
 #   RABBITMQ_DIR              where the node lives      (.run/rabbitmq)
 #   RABBITMQ_NODE             its Erlang node name      (celery-memo)
 #   RABBITMQ_PORT             AMQP port                 (5672)
 #   RABBITMQ_MANAGEMENT_PORT  management UI port        (8080)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 dir=$(realpath -m "${RABBITMQ_DIR:-.run/rabbitmq}")
 node="${RABBITMQ_NODE:-celery-memo}@localhost"
@@ -20,9 +23,15 @@ bin=/usr/lib/rabbitmq/bin
 
 die() { echo "rabbitmq: $*" >&2; exit 1; }
 
+installed() { [ -x "$bin/rabbitmq-server" ]; }
+
+installable() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+
+in_docker() { ! installed && ! installable && docker info >/dev/null 2>&1; }
+
 install() {
-    [ -x "$bin/rabbitmq-server" ] && return
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    installed || in_docker && return
+    if installable; then
         echo "rabbitmq: installing rabbitmq-server from the OS packages..."
         apt-get update -qq >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
@@ -46,7 +55,25 @@ export RABBITMQ_DIST_PORT=$((port + 20000))
 export ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 
-running() { [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; }
+running() {
+    if in_docker; then
+        [ -n "$(docker ps -q --filter "name=^${node%@*}$")" ]
+    else
+        [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null
+    fi
+}
+
+docker_start() {
+    local image
+    image=$(grep -m1 -o 'rabbitmq:3[^ ]*' docker-compose.yml)
+    docker run -d --rm --name "${node%@*}" -p "127.0.0.1:$port:5672" \
+        -p "127.0.0.1:$management_port:15672" "$image" >/dev/null
+    for _ in $(seq 60); do
+        docker exec "${node%@*}" rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && return
+        sleep 1
+    done
+    die "container ${node%@*} did not start; see: docker logs ${node%@*}"
+}
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -58,6 +85,11 @@ start() {
     for p in "$port" "$management_port"; do
         port_taken "$p" && die "port $p is already in use; stop what holds it, or set RABBITMQ_PORT / RABBITMQ_MANAGEMENT_PORT"
     done
+    if in_docker; then
+        docker_start
+        echo "rabbitmq: container ${node%@*} running (amqp://localhost:$port, management http://localhost:$management_port)"
+        return
+    fi
     install
     mkdir -p "$dir/log"
     : > "$RABBITMQ_CONF_ENV_FILE"
@@ -76,6 +108,10 @@ EOF
 }
 
 stop() {
+    if in_docker; then
+        running && docker stop "${node%@*}" >/dev/null && echo "rabbitmq: container ${node%@*} stopped"
+        return 0
+    fi
     if running; then
         "$bin/rabbitmqctl" -q stop "$RABBITMQ_PID_FILE" >/dev/null
         echo "rabbitmq: node $node stopped"
@@ -91,6 +127,6 @@ status() {
 }
 
 case "${1:-}" in
-    start|stop|status) "$1" ;;
-    *) die "usage: scripts/rabbitmq.sh start|stop|status" ;;
+    install|start|stop|status) "$1" ;;
+    *) die "usage: scripts/rabbitmq.sh install|start|stop|status" ;;
 esac

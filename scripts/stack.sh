@@ -5,12 +5,18 @@
 #
 # With a Docker engine it runs docker-compose.yml. Without one, RabbitMQ comes
 # from scripts/rabbitmq.sh and the worker runs in the background under
-# `celery multi`, with its log and pid file in .run/. STACK=docker or
-# STACK=native picks one by hand.
+# `celery multi`, with its log and pid file in .run/. Settings (environment):
+#   STACK          docker or native, to choose by hand
+#   STACK_DIR      the run directory (.run)
+#   RABBITMQ_PORT, RABBITMQ_MANAGEMENT_PORT  as in scripts/rabbitmq.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-run=.run
+run="${STACK_DIR:-.run}"
+port="${RABBITMQ_PORT:-5672}"
+management_port="${RABBITMQ_MANAGEMENT_PORT:-8080}"
+export RABBITMQ_DIR="${RABBITMQ_DIR:-$run/rabbitmq}"
+export CELERY_BROKER_URL="${CELERY_BROKER_URL:-pyamqp://guest@localhost:$port//}"
 celery=.venv/bin/celery
 worker="worker@$(hostname -s)"
 
@@ -29,10 +35,12 @@ multi() {
         --pidfile="$run/%n.pid" --logfile="$run/%n.log" >/dev/null
 }
 
+worker_running() { kill -0 "$(cat "$run/worker.pid" 2>/dev/null)" 2>/dev/null; }
+
 wait_for_worker() {
     for _ in $(seq 60); do
         "$celery" -A tasks inspect ping -d "$worker" --timeout 1 >/dev/null 2>&1 && return
-        kill -0 "$(cat "$run/worker.pid" 2>/dev/null)" 2>/dev/null || break
+        worker_running || break
     done
     tail -n 20 "$run/worker.log" >&2
     die "the worker did not answer; its log is $run/worker.log"
@@ -46,13 +54,13 @@ up() {
         [ -x "$celery" ] || die "no $celery; run: make install"
         scripts/rabbitmq.sh start
         mkdir -p "$run"
-        multi start
+        worker_running || multi start
         wait_for_worker
     fi
     cat <<EOF
 
 The stack is up ($(backend)):
-  RabbitMQ    amqp://localhost:5672    management UI http://localhost:8080 (guest / guest)
+  RabbitMQ    amqp://localhost:$port    management UI http://localhost:$management_port (guest / guest)
   worker      concurrency 1, ADD_SLEEP=${ADD_SLEEP:-60}s    log: make logs
 
 Next: open a Python REPL at the repo root (.venv/bin/python) and run

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from helpers import ROOT, Process, wait_for
+from helpers import PYTHON, ROOT, Process, wait_for
 
 RUN = ROOT / ".run" / "tests"
 BROKER_PORT = 5673
@@ -60,7 +60,9 @@ def app(broker):
 @pytest.fixture(scope="session")
 def worker(app):
     """`make worker`: the post's worker command, running until the session ends."""
-    process = Process(["make", "--no-print-directory", "worker"], RUN / "worker.log", ADD_SLEEP=str(ADD_SLEEP))
+    process = Process(
+        ["make", "--no-print-directory", "worker"], RUN / "worker.log", ADD_SLEEP=str(ADD_SLEEP)
+    )
     wait_for(
         lambda: app.control.ping(destination=[WORKER], timeout=0.5),
         timeout=60,
@@ -68,3 +70,36 @@ def worker(app):
     )
     yield process
     process.stop()
+
+
+@pytest.fixture
+def start_worker(app):
+    """Start more workers: start_worker(name, *args, **env); each is stopped afterwards."""
+    started = []
+
+    def start(name, *args, **env):
+        node = f"{name}@{socket.gethostname()}"
+        process = Process(
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "tasks",
+                "worker",
+                "--loglevel=info",
+                "--concurrency=1",
+                "-n",
+                node,
+                *args,
+            ],
+            RUN / f"{name}.log",
+            **env,
+        )
+        started.append(process)
+        wait_for(lambda: app.control.ping(destination=[node], timeout=0.5), what=node)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 from collections import defaultdict
 
@@ -14,7 +13,6 @@ from conftest import RUN, WORKER
 from helpers import PYTHON, ROOT, Process, wait_for
 
 STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) \{.*\}$")
-EXTRAS = f"extras@{socket.gethostname()}"
 
 
 @pytest.fixture
@@ -32,20 +30,6 @@ def monitor(app, worker):
     process.stop(signal.SIGKILL)
 
 
-@pytest.fixture
-def extras_worker(app):
-    """A worker for the tasks in extra_tasks.py, on a queue of their own."""
-    process = Process(
-        [PYTHON, "-m", "celery", "-A", "tasks", "worker", "-I", "extra_tasks", "-Q", "extras",
-         "-n", EXTRAS],
-        RUN / "extras-worker.log",
-        PYTHONPATH="tests",
-    )
-    wait_for(lambda: app.control.ping(destination=[EXTRAS], timeout=0.5), what=EXTRAS)
-    yield process
-    process.stop()
-
-
 def states_by_task(output):
     """{task id: [state, ...]} in the order the monitor printed them."""
     states = defaultdict(list)
@@ -55,7 +39,8 @@ def states_by_task(output):
     return states
 
 
-def test_monitor_prints_every_state_change(app, monitor, extras_worker):
+def test_monitor_prints_every_state_change(app, monitor, start_worker):
+    start_worker("extras", "-I", "extra_tasks", "-Q", "extras", PYTHONPATH="tests")
     from extra_tasks import reject, retry_once
     from tasks import add
 
@@ -64,10 +49,13 @@ def test_monitor_prints_every_state_change(app, monitor, extras_worker):
     assert ok.get(timeout=10) == 5
     assert isinstance(failed.get(propagate=False, timeout=10), TypeError)
     running, queued = add.delay(2, 3), add.delay(2, 3)
-    wait_for(lambda: any(
-        t["id"] == running.id
-        for t in (app.control.inspect(destination=[WORKER]).active() or {}).get(WORKER, [])
-    ), what="the task to start")
+    wait_for(
+        lambda: any(
+            t["id"] == running.id
+            for t in (app.control.inspect(destination=[WORKER]).active() or {}).get(WORKER, [])
+        ),
+        what="the task to start",
+    )
     queued.revoke()
     running.revoke(terminate=True)
     for result in (running, queued):
@@ -88,8 +76,9 @@ def test_monitor_prints_every_state_change(app, monitor, extras_worker):
         rejected: ["RECEIVED", "STARTED", "FAILURE", "REJECTED"],
     }
     wait_for(
-        lambda: all(len(states_by_task(monitor.output())[r.id]) == len(s) + 1 for r, s in
-                    expected.items()),
+        lambda: all(
+            len(states_by_task(monitor.output())[r.id]) == len(s) + 1 for r, s in expected.items()
+        ),
         what="every state change of every task",
     )
     states = states_by_task(monitor.output())

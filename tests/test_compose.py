@@ -1,0 +1,45 @@
+"""docker-compose.yml, checked without a Docker engine (CI has none)."""
+
+import yaml
+
+from helpers import ROOT
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_rabbitmq_is_a_3x_management_image():
+    image = SERVICES["rabbitmq"]["image"]
+    assert image.startswith("rabbitmq:3.")
+    assert image.endswith("-management")
+
+
+def test_every_port_binds_to_loopback():
+    ports = [port for service in SERVICES.values() for port in service.get("ports", [])]
+    assert ports
+    assert all(port.startswith("127.0.0.1:") for port in ports)
+
+
+def test_the_post_ports_are_published():
+    assert [p.rsplit(":", 1)[1] for p in SERVICES["rabbitmq"]["ports"]] == ["5672", "15672"]
+    assert "${RABBITMQ_MANAGEMENT_PORT:-8080}" in SERVICES["rabbitmq"]["ports"][1]
+
+
+def test_every_service_has_a_healthcheck():
+    assert all("test" in service["healthcheck"] for service in SERVICES.values())
+
+
+def test_the_worker_waits_for_a_healthy_broker():
+    assert SERVICES["worker"]["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+
+
+def test_the_worker_runs_the_post_command():
+    assert SERVICES["worker"]["command"] == "celery -A tasks worker --loglevel=info --concurrency=1"
+    assert SERVICES["worker"]["environment"]["CELERY_BROKER_URL"].endswith("@rabbitmq//")
+
+
+def test_the_worker_image_installs_the_pinned_requirements():
+    assert (
+        "pip install --no-cache-dir -r /tmp/requirements.txt"
+        in (SERVICES["worker"]["build"]["dockerfile_inline"])
+    )
