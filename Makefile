@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: help install up down logs status worker monitor test lint clean
+.PHONY: help install up down logs status worker monitor flower test lint clean
 
 help: ## Show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -15,10 +15,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-up: install ## Start RabbitMQ and a worker in the background; returns when ready
+up: install ## Start RabbitMQ, a worker and Flower in the background; returns when ready
 	@scripts/stack.sh up
 
-down: ## Stop what `make up` started
+down: ## Stop what `make up` started (Flower's saved state is kept)
 	@scripts/stack.sh down
 
 logs: ## Follow the worker's log
@@ -33,13 +33,18 @@ worker: install ## Run the post's worker in the foreground
 monitor: install ## Print every task state change as it happens
 	$(VENV)/bin/python monitor.py
 
+flower: install ## Run Flower in the foreground, as the post does
+	$(VENV)/bin/celery -A tasks flower
+
 test: install ## Run the tests against a real RabbitMQ and real workers
 	@scripts/rabbitmq.sh install
+	@scripts/os-packages.sh chromium curl
 	$(VENV)/bin/pytest
 
 lint: install ## Check the code with ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-clean: down ## Stop everything and delete .run/ and .venv/
-	rm -rf .run $(VENV)
+clean: ## Stop everything; delete .run/, Flower's saved state and .venv/
+	@scripts/stack.sh clean
+	rm -rf $(VENV)

@@ -29,3 +29,7 @@ result_accept_content = ["json"]
 # Keep Celery 5's retry of the first broker connection, and silence its
 # warning that Celery 6 will need this spelled out.
 broker_connection_retry_on_startup = True
+
+# Everything in this module becomes a setting: keep the os module out of them
+# (`celery inspect conf` and Flower's worker page would list it).
+del os

@@ -103,3 +103,9 @@ def start_worker(app):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def slow_worker(start_worker):
+    """A worker on queue "slow" whose add() runs long enough to be stopped by hand."""
+    return start_worker("slow", "-Q", "slow", ADD_SLEEP="30")

@@ -11,6 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
+def readme_block(after, fence="text"):
+    """The first fenced block of README.md that follows the text after."""
+    text = (ROOT / "README.md").read_text().split(after, 1)[1]
+    return text.split(f"```{fence}\n", 1)[1].split("```", 1)[0]
+
+
 def wait_for(condition, timeout=20, what="the condition"):
     """Poll condition() until it returns something true; fail after timeout seconds."""
     deadline = time.monotonic() + timeout

@@ -1,5 +1,6 @@
 """docker-compose.yml, checked without a Docker engine (CI has none)."""
 
+import pytest
 import yaml
 
 from helpers import ROOT
@@ -29,8 +30,23 @@ def test_every_service_has_a_healthcheck():
     assert all("test" in service["healthcheck"] for service in SERVICES.values())
 
 
-def test_the_worker_waits_for_a_healthy_broker():
-    assert SERVICES["worker"]["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+@pytest.mark.parametrize("service", ["worker", "flower"])
+def test_the_worker_and_flower_wait_for_a_healthy_broker(service):
+    assert SERVICES[service]["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+
+
+def test_flower_is_persistent_on_a_named_volume():
+    command = SERVICES["flower"]["command"]
+    assert command.startswith("celery -A tasks flower --persistent=True --db=/data/")
+    assert "flower-data:/data" in SERVICES["flower"]["volumes"]
+    assert "flower-data" in COMPOSE["volumes"]
+
+
+def test_flower_health_is_checked_on_its_healthcheck_page():
+    assert "http://localhost:5555/healthcheck" in " ".join(
+        SERVICES["flower"]["healthcheck"]["test"]
+    )
+    assert SERVICES["flower"]["ports"] == ["127.0.0.1:${FLOWER_PORT:-5555}:5555"]
 
 
 def test_the_worker_runs_the_post_command():
@@ -43,3 +59,4 @@ def test_the_worker_image_installs_the_pinned_requirements():
         "pip install --no-cache-dir -r /tmp/requirements.txt"
         in (SERVICES["worker"]["build"]["dockerfile_inline"])
     )
+    assert SERVICES["flower"]["image"] == SERVICES["worker"]["image"]

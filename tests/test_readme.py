@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from helpers import PYTHON, ROOT
+from helpers import PYTHON, ROOT, readme_block
 from test_monitor import STATUS
 
 README = (ROOT / "README.md").read_text()
@@ -22,11 +22,6 @@ def run_session(session):
         text=True,
         timeout=60,
     )
-
-
-def block_after(heading, fence="text"):
-    """The first fenced block after heading."""
-    return README.split(heading, 1)[1].split(f"```{fence}\n", 1)[1].split("```", 1)[0]
 
 
 @pytest.mark.usefixtures("worker")
@@ -48,15 +43,15 @@ def test_make_help_is_the_readme_list_of_targets():
     result = subprocess.run(
         ["make", "--no-print-directory"], cwd=ROOT, capture_output=True, text=True
     )
-    assert result.stdout == block_after("## Make targets")
+    assert result.stdout == readme_block("## Make targets")
 
 
 def test_the_readme_shows_add_as_tasks_py_defines_it():
-    assert block_after("### 1. The task", "python") in (ROOT / "tasks.py").read_text()
+    assert readme_block("### 1. The task", "python") in (ROOT / "tasks.py").read_text()
 
 
 def test_the_readme_monitor_output_is_what_monitor_prints():
-    lines = block_after("### 6. Watch every state change").splitlines()
+    lines = readme_block("### 6. Watch every state change").splitlines()
     assert [STATUS.match(line)[1] for line in lines] == [
         "PENDING",
         "RECEIVED",

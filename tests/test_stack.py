@@ -16,6 +16,7 @@ STACK_ENV = {
     "RABBITMQ_NODE": "celery-memo-stack-test",
     "RABBITMQ_PORT": str(PORT),
     "RABBITMQ_MANAGEMENT_PORT": "15674",
+    "FLOWER_PORT": "5557",
     "CELERY_BROKER_URL": f"pyamqp://guest@localhost:{PORT}//",
     "ADD_SLEEP": "0",
 }
@@ -56,6 +57,8 @@ def test_make_up_runs_the_stack_until_make_down(stack):
     assert up.returncode == 0, up.stderr
     assert f"amqp://localhost:{PORT}" in up.stdout
     assert "http://localhost:15674" in up.stdout
+    assert "http://localhost:5557" in up.stdout
+    assert listening(5557)  # Flower answers before `make up` returns
     again = make("up")
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
@@ -71,9 +74,12 @@ def test_make_up_runs_the_stack_until_make_down(stack):
     assert client.stdout == "5\n", client.stderr
     wait_for(lambda: "succeeded in" in logs.output(), what="make logs to show the task")
     logs.stop()
-    assert "1 node online" in make("status").stdout
+    status = make("status").stdout
+    assert "1 node online" in status
+    assert "flower: http://localhost:5557" in status
 
     down = make("down")
     assert down.returncode == 0, down.stderr
-    assert not listening(PORT)
+    assert not any(listening(port) for port in (PORT, 15674, 5557))
     assert not (RUN / "stack" / "worker.pid").exists()
+    assert list((RUN / "stack").glob("flower.*")), "Flower saved its state on the way down"

@@ -1,0 +1,68 @@
+"""A real Flower process for the tests, and its REST API."""
+
+import base64
+import itertools
+import json
+import urllib.error
+import urllib.request
+
+from conftest import RUN
+from helpers import PYTHON, Process, wait_for
+
+PORT = 5556
+URL = f"http://127.0.0.1:{PORT}"
+USER, PASSWORD = "tests", "flower-tests-password"
+_starts = itertools.count(1)
+
+
+def request(path, method="GET", auth=(USER, PASSWORD)):
+    """(HTTP status, body) of a request to Flower; body parsed when it is JSON."""
+    req = urllib.request.Request(URL + path, method=method)
+    if auth:
+        token = base64.b64encode(":".join(auth).encode()).decode()
+        req.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            status, body = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read().decode()
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+def healthy():
+    """True once Flower answers its health check."""
+    try:
+        return request("/healthcheck", auth=None)[0] == 200
+    except OSError:
+        return False
+
+
+def start(db, **env):
+    """`celery -A tasks flower`, persistent with its state in db, logged in with USER."""
+    process = Process(
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "tasks",
+            "flower",
+            f"--port={PORT}",
+            "--persistent=True",
+            f"--db={db}",
+        ],
+        RUN / f"flower-{next(_starts)}.log",
+        FLOWER_BASIC_AUTH=f"{USER}:{PASSWORD}",
+        **env,
+    )
+    wait_for(healthy, what="Flower's health check")
+    return process
+
+
+def task(task_id):
+    """Flower's record of a task, once it has one."""
+    status, body = request(f"/api/task/info/{task_id}")
+    return body if status == 200 else None

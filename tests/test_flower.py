@@ -1,0 +1,161 @@
+"""Flower against the real broker and worker: pages, REST API, login, persistence."""
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from celery.exceptions import TaskRevokedError
+
+import flower_process as flower
+from conftest import WORKER
+from helpers import readme_block, wait_for
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+@pytest.fixture
+def db(tmp_path):
+    """Where Flower keeps its state between runs."""
+    return tmp_path / "flower"
+
+
+@pytest.fixture
+def running_flower(db):
+    """A Flower process, stopped after the test."""
+    process = flower.start(db)
+    yield process
+    process.stop()
+
+
+def last_saved(db):
+    """When Flower last wrote its state file, or 0."""
+    return max((p.stat().st_mtime for p in Path(db).parent.glob(f"{Path(db).name}*")), default=0)
+
+
+@pytest.mark.usefixtures("running_flower")
+def test_flower_shows_the_worker_and_each_task_with_state_args_and_result():
+    from tasks import add
+
+    result = add.delay(2, 3)
+    assert result.get(timeout=10) == 5
+
+    status, workers = flower.request("/api/workers?refresh=1")
+    assert status == 200 and WORKER in workers
+    info = wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS" and t)
+    assert (info["name"], info["args"], info["result"]) == ("tasks.add", "(2, 3)", "5")
+    status, tasks = flower.request("/api/tasks")
+    assert status == 200 and result.id in tasks
+    status, page = flower.request("/tasks")
+    assert status == 200
+    assert "Task history" in page
+
+
+@pytest.mark.usefixtures("running_flower")
+@pytest.mark.parametrize("path", ["/", "/tasks", "/workers", "/api/tasks", "/api/workers"])
+def test_flower_refuses_anyone_not_logged_in(path):
+    assert flower.request(path, auth=None)[0] == 401
+    assert flower.request(path, auth=(flower.USER, "wrong"))[0] == 401
+    assert flower.request(path)[0] == 200
+
+
+@pytest.mark.usefixtures("running_flower")
+def test_the_health_check_needs_no_login():
+    assert flower.request("/healthcheck", auth=None) == (200, "OK")
+
+
+@pytest.mark.usefixtures("running_flower")
+def test_the_api_terminates_a_running_task(slow_worker):
+    from tasks import add
+
+    result = add.apply_async((2, 3), queue="slow")
+    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "STARTED")
+
+    status, body = flower.request(f"/api/task/revoke/{result.id}?terminate=true", method="POST")
+
+    assert status == 200 and body == {"message": f"Revoked '{result.id}'"}
+    with pytest.raises(TaskRevokedError, match="terminated"):
+        result.get(timeout=10)
+    wait_for(lambda: flower.task(result.id)["state"] == "REVOKED", what="REVOKED in Flower")
+
+
+@pytest.mark.usefixtures("running_flower")
+def test_flower_cannot_read_an_rpc_result():
+    from tasks import add
+
+    result = add.delay(2, 3)
+    assert result.get(timeout=10) == 5
+    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS")
+
+    # Only the client that sent the task gets its rpc reply; Flower knows from events.
+    assert flower.request(f"/api/task/result/{result.id}") == (
+        200,
+        {"task-id": result.id, "state": "PENDING"},
+    )
+
+
+def test_flower_keeps_its_tasks_across_a_clean_restart(db):
+    from tasks import add
+
+    first = flower.start(db)
+    result = add.delay(2, 3)
+    assert result.get(timeout=10) == 5
+    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS")
+    assert first.stop(signal.SIGTERM) == 0
+
+    second = flower.start(db)
+    try:
+        assert flower.task(result.id)["state"] == "SUCCESS"
+    finally:
+        second.stop()
+
+
+@pytest.mark.parametrize(("interval_ms", "kept"), [(1000, True), (600_000, False)])
+def test_a_killed_flower_keeps_what_it_saved_before_the_kill(db, interval_ms, kept):
+    from tasks import add
+
+    first = flower.start(db, FLOWER_STATE_SAVE_INTERVAL=str(interval_ms))
+    result = add.delay(2, 3)
+    assert result.get(timeout=10) == 5
+    wait_for(lambda: flower.task(result.id))
+    seen = time.time()
+    if kept:
+        wait_for(lambda: last_saved(db) > seen, what="Flower to save its state")
+    first.stop(signal.SIGKILL)
+
+    second = flower.start(db)
+    try:
+        assert (flower.task(result.id) is not None) is kept
+    finally:
+        second.stop()
+
+
+def readme_commands():
+    """[(command, expected output)] of the README's Flower API session."""
+    lines = readme_block("**Its REST API**", "console").splitlines()
+    return [(line[2:], out) for line, out in zip(lines[::2], lines[1::2], strict=True)]
+
+
+@pytest.mark.usefixtures("running_flower")
+def test_the_readme_curl_commands_work_as_shown(request):
+    from tasks import add
+
+    (list_workers, workers), (terminate, revoked) = readme_commands()
+
+    def run(command, task_id=""):
+        for shown, real in [
+            ("flower:flower", f"{flower.USER}:{flower.PASSWORD}"),
+            ("localhost:5555", f"127.0.0.1:{flower.PORT}"),
+            ("<task id>", task_id),
+        ]:
+            command = command.replace(shown, real)
+        return subprocess.run(["bash", "-c", command], capture_output=True, text=True).stdout
+
+    wait_for(lambda: run(list_workers) == workers.replace("celery@myhost", WORKER) + "\n")
+    request.getfixturevalue("slow_worker")
+    result = add.apply_async((2, 3), queue="slow")
+    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "STARTED")
+    assert run(terminate, result.id) == revoked.replace("<task id>", result.id)
+    with pytest.raises(TaskRevokedError, match="terminated"):
+        result.get(timeout=10)

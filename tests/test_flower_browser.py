@@ -1,0 +1,67 @@
+"""Flower as a user sees it: Debian's Chromium, driven by Playwright."""
+
+import pytest
+from celery.exceptions import TaskRevokedError
+from playwright.sync_api import expect, sync_playwright
+
+import flower_process as flower
+from helpers import ROOT, wait_for
+
+SCREENSHOT = ROOT / "docs" / "flower-tasks.png"
+# Headless, as root, on a machine whose only network is this one.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(tmp_path, worker):
+    """A logged-in browser tab, with Flower running."""
+    process = flower.start(tmp_path / "flower")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            http_credentials={"username": flower.USER, "password": flower.PASSWORD},
+            viewport={"width": 1440, "height": 560},
+        )
+        yield context.new_page()
+        browser.close()
+    process.stop()
+
+
+def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker):
+    from tasks import add
+
+    done = add.delay(2, 3)
+    failed = add.delay("a", 1)
+    running = add.apply_async((2, 3), queue="slow")
+    assert done.get(timeout=10) == 5
+    assert isinstance(failed.get(propagate=False, timeout=10), TypeError)
+    wait_for(lambda: (t := flower.task(running.id)) and t["state"] == "STARTED")
+
+    page.goto(f"{flower.URL}/tasks")
+    rows = {r: page.get_by_role("row").filter(has_text=r.id) for r in (done, failed, running)}
+    expect(rows[done]).to_contain_text("SUCCESS")
+    expect(rows[done]).to_contain_text("(2, 3)")
+    expect(rows[done]).to_contain_text("5")
+    expect(rows[failed]).to_contain_text("FAILURE")
+    expect(rows[running]).to_contain_text("STARTED")
+
+    page.goto(f"{flower.URL}/task/{running.id}")
+    page.get_by_role("button", name="Terminate").click()
+    expect(page.get_by_text(f"Revoked '{running.id}'")).to_be_visible()
+    with pytest.raises(TaskRevokedError, match="terminated"):
+        running.get(timeout=10)
+    # The page reloads itself a few seconds after the click.
+    expect(page.locator("#task-page")).to_contain_text("REVOKED", timeout=15_000)
+
+    page.goto(f"{flower.URL}/tasks")
+    expect(rows[running]).to_contain_text("REVOKED")
+    page.screenshot(path=SCREENSHOT)
