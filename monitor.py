@@ -35,7 +35,7 @@ def monitor(app):
     handlers = {f"task-{kind}": announce for kind in TASK_EVENT_TO_STATE}
     with app.connection_for_read() as connection:
         try:
-            connection.ensure_connection(max_retries=1)
+            connection.ensure_connection(max_retries=0)
             receiver = app.events.Receiver(connection, handlers=handlers)
             receiver.capture(limit=None, timeout=None, wakeup=True)
         except (OperationalError, *connection.connection_errors, *connection.channel_errors) as exc:

@@ -11,7 +11,7 @@
 #   RABBITMQ_DIR              where the node lives      (.run/rabbitmq)
 #   RABBITMQ_NODE             its Erlang node name      (celery-memo)
 #   RABBITMQ_PORT             AMQP port                 (5672)
-#   RABBITMQ_MANAGEMENT_PORT  management UI port        (8080)
+#   RABBITMQ_MANAGEMENT_PORT  management UI port        (8080; "off": no UI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,10 +64,10 @@ running() {
 }
 
 docker_start() {
-    local image
+    local image ports=(-p "127.0.0.1:$port:5672")
     image=$(grep -m1 -o 'rabbitmq:3[^ ]*' docker-compose.yml)
-    docker run -d --rm --name "${node%@*}" -p "127.0.0.1:$port:5672" \
-        -p "127.0.0.1:$management_port:15672" "$image" >/dev/null
+    [ "$management_port" = off ] || ports+=(-p "127.0.0.1:$management_port:15672")
+    docker run -d --rm --name "${node%@*}" "${ports[@]}" "$image" >/dev/null
     for _ in $(seq 60); do
         docker exec "${node%@*}" rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && return
         sleep 1
@@ -83,28 +83,30 @@ start() {
         return
     fi
     for p in "$port" "$management_port"; do
-        port_taken "$p" && die "port $p is already in use; stop what holds it, or set RABBITMQ_PORT / RABBITMQ_MANAGEMENT_PORT"
+        [ "$p" != off ] && port_taken "$p" && die "port $p is already in use; stop what holds it, or set RABBITMQ_PORT / RABBITMQ_MANAGEMENT_PORT"
     done
     if in_docker; then
         docker_start
-        echo "rabbitmq: container ${node%@*} running (amqp://localhost:$port, management http://localhost:$management_port)"
+        echo "rabbitmq: container ${node%@*} running (amqp://localhost:$port, management UI: $management_port)"
         return
     fi
     install
     mkdir -p "$dir/log"
     : > "$RABBITMQ_CONF_ENV_FILE"
-    echo "[rabbitmq_management]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
-    cat > "$RABBITMQ_CONFIG_FILE" <<EOF
-listeners.tcp.default = 127.0.0.1:$port
-management.tcp.ip = 127.0.0.1
-management.tcp.port = $management_port
-EOF
+    echo "listeners.tcp.default = 127.0.0.1:$port" > "$RABBITMQ_CONFIG_FILE"
+    if [ "$management_port" = off ]; then
+        echo "[]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+    else
+        echo "[rabbitmq_management]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+        printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$management_port" \
+            >> "$RABBITMQ_CONFIG_FILE"
+    fi
     nohup "$bin/rabbitmq-server" > "$dir/log/startup.log" 2>&1 &
     if ! "$bin/rabbitmqctl" -q wait "$RABBITMQ_PID_FILE" --timeout 60 >/dev/null 2>&1; then
         tail -n 20 "$dir/log/startup.log" >&2
         die "node $node did not start; its log is in $dir/log"
     fi
-    echo "rabbitmq: node $node running (amqp://localhost:$port, management http://localhost:$management_port)"
+    echo "rabbitmq: node $node running (amqp://localhost:$port, management UI: $management_port)"
 }
 
 stop() {

@@ -11,10 +11,9 @@ from helpers import PYTHON, ROOT, Process, wait_for
 
 RUN = ROOT / ".run" / "tests"
 BROKER_PORT = 5673
-MANAGEMENT_PORT = 15673
 BROKER_URL = f"pyamqp://guest@localhost:{BROKER_PORT}//"
 # The worker's add() sleeps this long: long enough to see it run, short for a test.
-ADD_SLEEP = 1.5
+ADD_SLEEP = 1.0
 WORKER = f"celery@{socket.gethostname()}"
 
 # Its own node, ports and directory: a stack left by `make up` is never touched.
@@ -22,7 +21,8 @@ BROKER_ENV = {
     "RABBITMQ_DIR": str(RUN / "rabbitmq"),
     "RABBITMQ_NODE": "celery-memo-tests",
     "RABBITMQ_PORT": str(BROKER_PORT),
-    "RABBITMQ_MANAGEMENT_PORT": str(MANAGEMENT_PORT),
+    # No management UI: the tests do not use it, and the node stops 5 s sooner.
+    "RABBITMQ_MANAGEMENT_PORT": "off",
 }
 # Every process the tests start, and tasks.py imported here, use the tests' broker.
 os.environ["CELERY_BROKER_URL"] = BROKER_URL

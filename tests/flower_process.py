@@ -40,20 +40,11 @@ def healthy():
         return False
 
 
-def start(db, **env):
-    """`celery -A tasks flower`, persistent with its state in db, logged in with USER."""
+def start(db, persistent=True, **env):
+    """`celery -A tasks flower` with its state in db, logged in with USER."""
+    flags = ["--persistent=True"] if persistent else []
     process = Process(
-        [
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "tasks",
-            "flower",
-            f"--port={PORT}",
-            "--persistent=True",
-            f"--db={db}",
-        ],
+        [PYTHON, "-m", "celery", "-A", "tasks", "flower", f"--port={PORT}", f"--db={db}", *flags],
         RUN / f"flower-{next(_starts)}.log",
         FLOWER_BASIC_AUTH=f"{USER}:{PASSWORD}",
         **env,

@@ -95,16 +95,21 @@ def test_flower_cannot_read_an_rpc_result():
     )
 
 
-def test_flower_keeps_its_tasks_across_a_clean_restart(db):
+@pytest.mark.parametrize(
+    "persistent",
+    [{}, {"FLOWER_PERSISTENT": "True"}],  # the stack's --persistent=True, and the post's way
+    ids=["flag", "environment"],
+)
+def test_flower_keeps_its_tasks_across_a_clean_restart(db, persistent):
     from tasks import add
 
-    first = flower.start(db)
+    first = flower.start(db, persistent=not persistent, **persistent)
     result = add.delay(2, 3)
     assert result.get(timeout=10) == 5
     wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS")
     assert first.stop(signal.SIGTERM) == 0
 
-    second = flower.start(db)
+    second = flower.start(db, persistent=not persistent, **persistent)
     try:
         assert flower.task(result.id)["state"] == "SUCCESS"
     finally:

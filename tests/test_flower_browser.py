@@ -5,6 +5,7 @@ from celery.exceptions import TaskRevokedError
 from playwright.sync_api import expect, sync_playwright
 
 import flower_process as flower
+from conftest import WORKER
 from helpers import ROOT, wait_for
 
 SCREENSHOT = ROOT / "docs" / "flower-tasks.png"
@@ -46,6 +47,9 @@ def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker):
     assert isinstance(failed.get(propagate=False, timeout=10), TypeError)
     wait_for(lambda: (t := flower.task(running.id)) and t["state"] == "STARTED")
 
+    page.goto(f"{flower.URL}/workers")
+    expect(page.get_by_role("row").filter(has_text=WORKER)).to_be_visible()
+
     page.goto(f"{flower.URL}/tasks")
     rows = {r: page.get_by_role("row").filter(has_text=r.id) for r in (done, failed, running)}
     expect(rows[done]).to_contain_text("SUCCESS")
@@ -59,8 +63,8 @@ def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker):
     expect(page.get_by_text(f"Revoked '{running.id}'")).to_be_visible()
     with pytest.raises(TaskRevokedError, match="terminated"):
         running.get(timeout=10)
-    # The page reloads itself a few seconds after the click.
-    expect(page.locator("#task-page")).to_contain_text("REVOKED", timeout=15_000)
+    # The page reloads itself 5 s after the click; a user in a hurry reloads it.
+    wait_for(lambda: page.reload() and "REVOKED" in page.locator("#task-page").inner_text())
 
     page.goto(f"{flower.URL}/tasks")
     expect(rows[running]).to_contain_text("REVOKED")

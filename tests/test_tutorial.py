@@ -19,6 +19,14 @@ def running(app, result):
     return any(task["id"] == result.id for task in active.get(WORKER, []))
 
 
+def test_make_worker_runs_the_post_command_without_a_deprecation_warning(worker):
+    log = worker.output()
+    assert "celery -A tasks worker --loglevel=info --concurrency=1\n" in log
+    assert f"{WORKER} ready." in log
+    assert "task events: ON" in log  # from celeryconfig.py, with no -E
+    assert "Deprecation" not in log
+
+
 def test_add_returns_the_sum_and_the_worker_logs_it(worker):
     from tasks import add
 
