@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: help install up down logs status worker monitor flower test lint clean
+.PHONY: help install pin up down logs status worker monitor flower test lint clean
 
 help: ## Show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -14,6 +14,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
+
+pin: ## Pin the newest releases of requirements*.in in requirements*.txt
+	@scripts/pin.sh
 
 up: install ## Start RabbitMQ, a worker and Flower in the background; returns when ready
 	@scripts/stack.sh up
