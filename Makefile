@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: help install pin up down logs status worker monitor flower test lint clean
+.PHONY: help install pin config up down logs status worker monitor flower test lint clean
 
 help: ## Show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -30,13 +30,17 @@ logs: ## Follow the worker's log
 status: ## Show what is running
 	@scripts/stack.sh status
 
-worker: install ## Run the post's worker in the foreground
+# Checks the settings, in one line if something is wrong (no `##`: not in the help).
+config: install
+	@$(VENV)/bin/python -m celeryconfig >/dev/null
+
+worker: config ## Run the post's worker in the foreground
 	$(VENV)/bin/celery -A tasks worker --loglevel=info --concurrency=1
 
-monitor: install ## Print every task state change as it happens
+monitor: config ## Print every task state change as it happens
 	$(VENV)/bin/python monitor.py
 
-flower: install ## Run Flower in the foreground, as the post does
+flower: config ## Run Flower in the foreground, as the post does
 	$(VENV)/bin/celery -A tasks flower
 
 test: install ## Run the tests against a real RabbitMQ and real workers

@@ -1,6 +1,6 @@
 """Settings for the tutorial's Celery app: lowercase names, environment overrides.
 
-Check its syntax with ``python -m celeryconfig``.
+``python -m celeryconfig`` checks them (`make up` and `make worker` do it first).
 """
 
 import os
@@ -10,8 +10,9 @@ broker_url = os.environ.get("CELERY_BROKER_URL", "pyamqp://guest@localhost//")
 
 # Results travel back as AMQP messages to the client that sent the task.
 result_backend = "rpc://"
-# Result messages are persistent, so they outlive a broker restart.
-result_persistent = True
+# Result messages are persistent: one its client has not read yet outlives a
+# broker restart (the reply queue is durable). CELERY_RESULT_PERSISTENT=false to compare.
+result_persistent = os.environ.get("CELERY_RESULT_PERSISTENT", "true").lower() == "true"
 
 # Workers send task events without `-E`, so monitor.py and Flower see every task.
 worker_send_task_events = True
@@ -19,6 +20,23 @@ worker_send_task_events = True
 task_send_sent_event = True
 # The worker reports STARTED, so a client and a monitor can tell running from queued.
 task_track_started = True
+
+# A task is acknowledged when it ends, not when it starts: if its worker dies
+# in the middle, RabbitMQ delivers it again and it runs again.
+task_acks_late = True
+# The same when only the pool process that runs the task dies (SIGKILL, OOM).
+task_reject_on_worker_lost = True
+# When the broker connection drops, RabbitMQ delivers the running task again.
+# Celery 6 will cancel the first run, and the client would then get REVOKED for a
+# task that runs again right after: let it finish instead (Celery 5's way; the
+# worker logs a CPendingDeprecationWarning about it on each connection loss).
+worker_cancel_long_running_tasks_on_connection_loss = False
+# A worker takes one task at a time, so the rest wait in the queue for any worker.
+worker_prefetch_multiplier = 1
+# Revoked task ids are kept on disk (one file per worker, %n is its name), so a
+# worker that restarts still refuses them. An empty value keeps them in memory only.
+worker_state_db = os.environ.get("CELERY_WORKER_STATE_DB", ".run/%n.state")
+os.makedirs(os.path.dirname(worker_state_db) or ".", exist_ok=True)
 
 # JSON only: a worker never unpickles a message it takes from the queue.
 task_serializer = "json"
@@ -33,3 +51,16 @@ broker_connection_retry_on_startup = True
 # Everything in this module becomes a setting: keep the os module out of them
 # (`celery inspect conf` and Flower's worker page would list it).
 del os
+
+if __name__ == "__main__":
+    import sys
+    from urllib.parse import urlsplit
+
+    from kombu.utils.url import maybe_sanitize_url
+
+    if urlsplit(broker_url).scheme not in ("amqp", "amqps", "pyamqp"):
+        sys.exit(
+            f"celeryconfig: CELERY_BROKER_URL={maybe_sanitize_url(broker_url)!r} is not a "
+            "RabbitMQ URL; expected one like pyamqp://user:password@host:5672/vhost"
+        )
+    print(f"celeryconfig: OK, broker {maybe_sanitize_url(broker_url)}")

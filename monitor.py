@@ -33,7 +33,12 @@ def monitor(app):
         print(f"Status: {now}[{task.name}] {task.uuid} {task.info()}", flush=True)
 
     handlers = {f"task-{kind}": announce for kind in TASK_EVENT_TO_STATE}
-    with app.connection_for_read() as connection:
+    try:
+        connection = app.connection_for_read()
+        connection.transport  # noqa: B018 (a broker URL of an unknown kind fails here)
+    except KeyError as exc:
+        sys.exit(f"monitor: CELERY_BROKER_URL is not a broker URL: {exc.args[0]}")
+    with connection:
         try:
             connection.ensure_connection(max_retries=0)
             receiver = app.events.Receiver(connection, handlers=handlers)

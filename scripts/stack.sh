@@ -80,11 +80,12 @@ stop_flower() {
 }
 
 up() {
+    [ -x "$celery" ] || die "no $celery; run: make install"
+    .venv/bin/python -m celeryconfig >/dev/null  # says in one line what is wrong
     if [ "$(backend)" = docker ]; then
         # --wait returns once every service's healthcheck passes.
         docker compose up -d --wait
     else
-        [ -x "$celery" ] || die "no $celery; run: make install"
         scripts/rabbitmq.sh start
         mkdir -p "$run"
         alive worker || multi start

@@ -24,16 +24,18 @@ BROKER_ENV = {
     # No management UI: the tests do not use it, and the node stops 5 s sooner.
     "RABBITMQ_MANAGEMENT_PORT": "off",
 }
-# Every process the tests start, and tasks.py imported here, use the tests' broker.
+# Every process the tests start, and tasks.py imported here, use the tests' broker,
+# and their workers keep their revoked ids apart from a user's.
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
+os.environ["CELERY_WORKER_STATE_DB"] = str(RUN / "%n.state")
 
 
-def rabbitmq(command):
-    """Run scripts/rabbitmq.sh with the tests' node settings."""
+def rabbitmq(command, **node):
+    """Run scripts/rabbitmq.sh for the tests' node, or for the node that settings name."""
     subprocess.run(
         [ROOT / "scripts" / "rabbitmq.sh", command],
         cwd=ROOT,
-        env={**os.environ, **BROKER_ENV},
+        env={**os.environ, **(node or BROKER_ENV)},
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -44,6 +46,7 @@ def broker():
     """A fresh RabbitMQ node for this test session; yields its URL."""
     rabbitmq("stop")
     shutil.rmtree(RUN, ignore_errors=True)
+    RUN.mkdir(parents=True)
     rabbitmq("start")
     yield BROKER_URL
     rabbitmq("stop")
@@ -73,7 +76,7 @@ def worker(app):
 
 
 @pytest.fixture
-def start_worker(app):
+def start_worker(broker):
     """Start more workers: start_worker(name, *args, **env); each is stopped afterwards."""
     started = []
 
@@ -91,13 +94,14 @@ def start_worker(app):
                 "--concurrency=1",
                 "-n",
                 node,
+                "--without-mingle",  # a second faster: these workers need no neighbours' state
                 *args,
             ],
             RUN / f"{name}.log",
-            **env,
+            **{"ADD_SLEEP": str(ADD_SLEEP), **env},
         )
         started.append(process)
-        wait_for(lambda: app.control.ping(destination=[node], timeout=0.5), what=node)
+        wait_for(lambda: f"{node} ready." in process.output(), what=f"{node} to be ready")
         return process
 
     yield start

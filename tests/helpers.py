@@ -27,6 +27,12 @@ def wait_for(condition, timeout=20, what="the condition"):
     return result
 
 
+def is_running(app, result, node):
+    """True once worker node reports result's task among its active ones."""
+    active = app.control.inspect(destination=[node], timeout=1).active() or {}
+    return any(task["id"] == result.id for task in active.get(node, []))
+
+
 class Process:
     """A command run in its own process group at the repo root, output to a log file."""
 

@@ -1,22 +1,14 @@
 """The post's REPL steps against a live worker: results, failures, revoking."""
 
-import socket
 import subprocess
 
 import pytest
 from celery.exceptions import TaskRevokedError
-from kombu.utils.uuid import uuid
 
 from conftest import WORKER
-from helpers import PYTHON, ROOT, wait_for
+from helpers import PYTHON, ROOT, is_running, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def running(app, result):
-    """True once the worker reports result's task among its active ones."""
-    active = app.control.inspect(destination=[WORKER], timeout=1).active() or {}
-    return any(task["id"] == result.id for task in active.get(WORKER, []))
 
 
 def test_make_worker_runs_the_post_command_without_a_deprecation_warning(worker):
@@ -73,7 +65,7 @@ def test_revoke_stops_a_queued_task_and_terminate_a_running_one(app, worker):
 
     a = add.delay(2, 3)
     b = add.delay(2, 3)
-    wait_for(lambda: running(app, a), what="a to start")
+    wait_for(lambda: is_running(app, a, WORKER), what="a to start")
     b.revoke()
     a.revoke(terminate=True)
 
@@ -108,7 +100,7 @@ def test_revoke_without_terminate_lets_a_running_task_finish(app):
     from tasks import add
 
     result = add.delay(2, 3)
-    wait_for(lambda: running(app, result), what="the task to start")
+    wait_for(lambda: is_running(app, result, WORKER), what="the task to start")
     result.revoke()
 
     assert result.get(timeout=10) == 5
@@ -139,16 +131,3 @@ def test_an_rpc_result_reaches_only_the_client_that_sent_the_task():
 
     assert "TimeoutError" in other_client.stderr
     assert sent.get(timeout=10) == 5
-
-
-def test_a_restarted_worker_forgets_revoked_ids(app, start_worker):
-    from tasks import add
-
-    task_id = uuid()
-    first = start_worker("first", "-Q", "restart")
-    app.control.revoke(task_id, destination=[f"first@{socket.gethostname()}"], reply=True)
-    first.stop()
-    start_worker("restarted", "-Q", "restart", ADD_SLEEP="0")
-
-    assert add.apply_async((2, 3), task_id=task_id, queue="restart").get(timeout=10) == 5
-    assert f"Tasks flagged as revoked: {task_id}" in first.output()

@@ -1,0 +1,177 @@
+"""Faults caused for real: killed workers, a restarted worker, a restarted or missing broker.
+
+Each test says what happened to every task it sent: none lost, none run when
+revoked, and how many times each ran where a task may run twice.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+from celery import Celery
+from celery.exceptions import TaskRevokedError
+from kombu.exceptions import OperationalError
+from kombu.utils.uuid import uuid
+
+from conftest import RUN, rabbitmq
+from helpers import PYTHON, ROOT, is_running, wait_for
+
+HOST = socket.gethostname()
+QUEUE = "faults"
+
+
+def runs(worker, result):
+    """How many times worker started result's task."""
+    return worker.output().count(f"Task tasks.add[{result.id}] received")
+
+
+def test_a_task_whose_pool_process_is_killed_runs_again(app, start_worker):
+    from tasks import add
+
+    worker = start_worker("faults", "-Q", QUEUE)
+    result = add.apply_async((2, 3), queue=QUEUE)
+    wait_for(lambda: is_running(app, result, f"faults@{HOST}"), what="the task to start")
+    stats = app.control.inspect(destination=[f"faults@{HOST}"]).stats()
+    os.kill(stats[f"faults@{HOST}"]["pool"]["processes"][0], signal.SIGKILL)
+
+    assert result.get(timeout=20) == 5
+    assert runs(worker, result) == 2  # cut short once, then run to the end
+
+
+def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(app, start_worker):
+    from tasks import add
+
+    doomed = start_worker("doomed", "-Q", QUEUE)
+    result = add.apply_async((2, 3), queue=QUEUE)
+    wait_for(lambda: is_running(app, result, f"doomed@{HOST}"), what="the task to start")
+    doomed.stop(signal.SIGKILL)
+    rescuer = start_worker("rescuer", "-Q", QUEUE)
+
+    assert result.get(timeout=20) == 5
+    assert (runs(doomed, result), runs(rescuer, result)) == (1, 1)
+    assert f"[{result.id}] succeeded" in rescuer.output()
+
+
+@pytest.mark.parametrize(
+    ("state_db", "refused"),
+    [(None, True), ("", False)],
+    ids=["with worker_state_db", "in memory only"],
+)
+def test_a_revoke_outlives_a_worker_restart_only_with_a_state_db(
+    app, start_worker, state_db, refused
+):
+    from tasks import add
+
+    env = {} if state_db is None else {"CELERY_WORKER_STATE_DB": state_db}
+    task_id = uuid()
+    first = start_worker("keeper", "-Q", "restart", **env)
+    app.control.revoke(task_id, destination=[f"keeper@{HOST}"], reply=True)
+    assert f"Tasks flagged as revoked: {task_id}" in first.output()
+    first.stop()  # a clean stop, as a restart does
+    start_worker("keeper", "-Q", "restart", **env)
+
+    result = add.apply_async((2, 3), task_id=task_id, queue="restart")
+    if refused:
+        with pytest.raises(TaskRevokedError):
+            result.get(timeout=10)
+    else:
+        assert result.get(timeout=10) == 5
+
+
+BROKER = "pyamqp://guest@localhost:5675//"
+# A REPL of its own on that broker: it sends tasks, waits for a line on stdin
+# (the test restarts the broker then), and prints what get() gave for each.
+CLIENT = """
+import json, sys
+from tasks import add
+results = [add.delay(n, 1) for n in range(int(sys.argv[1]))]
+print(json.dumps([r.id for r in results]), flush=True)
+sys.stdin.readline()
+answers = []
+for result in results:
+    try:
+        answers.append(result.get(timeout=float(sys.argv[2])))
+    except Exception as exc:
+        answers.append(type(exc).__name__)
+print(json.dumps(answers), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def restartable_broker():
+    """A RabbitMQ node of its own on port 5675; yields a function that restarts it."""
+    node = {
+        "RABBITMQ_DIR": str(RUN / "restart-rabbitmq"),
+        "RABBITMQ_NODE": "celery-memo-restart",
+        "RABBITMQ_PORT": "5675",
+        "RABBITMQ_MANAGEMENT_PORT": "off",
+    }
+    rabbitmq("start", **node)
+
+    def restart():
+        rabbitmq("stop", **node)
+        rabbitmq("start", **node)
+
+    yield restart
+    rabbitmq("stop", **node)
+
+
+def client(tasks, timeout):
+    """Start CLIENT on the restartable broker; return it and the ids it sent."""
+    process = subprocess.Popen(
+        [PYTHON, "-c", CLIENT, str(tasks), str(timeout)],
+        cwd=ROOT,
+        env={**os.environ, "CELERY_BROKER_URL": BROKER},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return process, json.loads(process.stdout.readline())
+
+
+def test_queued_and_running_tasks_outlive_a_broker_restart(restartable_broker, start_worker):
+    worker = start_worker("survivor", CELERY_BROKER_URL=BROKER)
+    repl, ids = client(tasks=3, timeout=30)
+    wait_for(lambda: f"[{ids[0]}] received" in worker.output(), what="a task to start")
+
+    restartable_broker()
+    answers, _ = repl.communicate("\n", timeout=60)
+
+    assert json.loads(answers) == [1, 2, 3]
+    # The running task could not be acknowledged, so it ran again; the queued ones ran once.
+    assert [worker.output().count(f"[{i}] received") for i in ids] == [2, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("persistent", "answer"),
+    [("true", 1), ("false", "TimeoutError")],
+    ids=["persistent", "transient"],
+)
+def test_an_unread_result_outlives_a_broker_restart_only_if_persistent(
+    restartable_broker, start_worker, persistent, answer
+):
+    worker = start_worker("finisher", CELERY_BROKER_URL=BROKER, CELERY_RESULT_PERSISTENT=persistent)
+    repl, ids = client(tasks=1, timeout=3)
+    wait_for(lambda: f"[{ids[0]}] succeeded" in worker.output(), what="the task to finish")
+
+    restartable_broker()
+    answers, _ = repl.communicate("\n", timeout=30)
+
+    # The rpc reply queue is durable, so it comes back after the restart; the
+    # answer waiting in it comes back only if it was a persistent message.
+    assert json.loads(answers) == [answer]
+
+
+def test_sending_to_an_unreachable_broker_fails_within_seconds(monkeypatch):
+    monkeypatch.setenv("CELERY_BROKER_URL", "pyamqp://guest@localhost:1//")
+    client = Celery("tasks")
+    client.config_from_object("celeryconfig")
+
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="Connection refused"):
+        client.send_task("tasks.add", (2, 3))
+    assert time.monotonic() - started < 10
