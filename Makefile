@@ -45,7 +45,7 @@ flower: config ## Run Flower in the foreground, as the post does
 
 test: install ## Run the tests against a real RabbitMQ and real workers
 	@scripts/rabbitmq.sh install
-	@scripts/os-packages.sh chromium curl
+	@scripts/os-packages.sh chromium curl iproute2
 	$(VENV)/bin/pytest
 
 lint: install ## Check the code with ruff

@@ -93,15 +93,24 @@ up() {
         wait_for_worker
         wait_for_flower
     fi
+    local login="guest / guest" client=""
+    if [ "$(backend)" = docker ]; then
+        # Compose's broker user comes from .env, unless the environment sets it.
+        local user password
+        user=${RABBITMQ_USER:-$(sed -n 's/^RABBITMQ_USER=//p' .env)}
+        password=${RABBITMQ_PASSWORD:-$(sed -n 's/^RABBITMQ_PASSWORD=//p' .env)}
+        login="$user / $password, from .env"
+        client="  \$ export CELERY_BROKER_URL=pyamqp://$user:$password@localhost:$port//"$'\n'
+    fi
     cat <<EOF
 
 The stack is up ($(backend)):
-  RabbitMQ    amqp://localhost:$port    management UI http://localhost:$management_port (guest / guest)
+  RabbitMQ    amqp://localhost:$port    management UI http://localhost:$management_port ($login)
   worker      concurrency 1, ADD_SLEEP=${ADD_SLEEP:-60}s    log: make logs
   Flower      http://localhost:$flower_port    log in with FLOWER_BASIC_AUTH (flower / flower unless set)
 
 Next: open a Python REPL at the repo root (.venv/bin/python) and run
-  >>> from tasks import add
+${client}  >>> from tasks import add
   >>> result = add.delay(2, 3)
 EOF
 }

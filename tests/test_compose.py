@@ -60,3 +60,31 @@ def test_the_worker_image_installs_the_pinned_requirements():
         in (SERVICES["worker"]["build"]["dockerfile_inline"])
     )
     assert SERVICES["flower"]["image"] == SERVICES["worker"]["image"]
+
+
+def test_compose_never_uses_the_guest_account():
+    assert "guest" not in (ROOT / "docker-compose.yml").read_text()
+    environment = SERVICES["rabbitmq"]["environment"]
+    assert environment["RABBITMQ_DEFAULT_USER"].startswith("${RABBITMQ_USER:?")
+    assert environment["RABBITMQ_DEFAULT_PASS"].startswith("${RABBITMQ_PASSWORD:?")
+
+
+@pytest.mark.parametrize("service", ["worker", "flower"])
+def test_the_worker_and_flower_log_in_with_the_env_file_user(service):
+    url = SERVICES[service]["environment"]["CELERY_BROKER_URL"]
+    assert url == "pyamqp://${RABBITMQ_USER}:${RABBITMQ_PASSWORD}@rabbitmq//"
+
+
+def test_the_env_file_has_local_defaults_for_the_broker_user():
+    settings = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert set(settings) == {"RABBITMQ_USER", "RABBITMQ_PASSWORD"}
+    assert "guest" not in settings.values()
+
+
+def test_revoked_ids_are_kept_on_a_volume():
+    assert SERVICES["worker"]["environment"]["CELERY_WORKER_STATE_DB"].startswith("/data/")
+    assert "worker-data:/data" in SERVICES["worker"]["volumes"]

@@ -58,3 +58,13 @@ def test_the_readme_monitor_output_is_what_monitor_prints():
         "STARTED",
         "SUCCESS",
     ]
+
+
+def test_every_test_the_readme_names_exists():
+    defined = set(
+        re.findall(
+            r"^def (test_\w+)", "".join(p.read_text() for p in (ROOT / "tests").glob("*.py")), re.M
+        )
+    )
+    named = set(re.findall(r"`(test_\w+)`", README))
+    assert named and named <= defined, named - defined

@@ -34,6 +34,16 @@ def make(target):
     )
 
 
+def listening_sockets(pids):
+    """The local addresses that the processes pids (or epmd) listen on."""
+    lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
+    return [
+        line.split()[3]
+        for line in lines
+        if '"epmd"' in line or any(f"pid={pid}," in line for pid in pids)
+    ]
+
+
 def listening(port):
     """True if something accepts connections on localhost:port."""
     return (
@@ -59,6 +69,11 @@ def test_make_up_runs_the_stack_until_make_down(stack):
     assert "http://localhost:15674" in up.stdout
     assert "http://localhost:5557" in up.stdout
     assert listening(5557)  # Flower answers before `make up` returns
+    pids = [(RUN / "stack" / name).read_text().strip() for name in ("worker.pid", "flower.pid")]
+    pids.append((RUN / "stack" / "rabbitmq" / "rabbitmq.pid").read_text().strip())
+    addresses = listening_sockets(pids)
+    assert len(addresses) >= 5  # AMQP, management UI, Erlang distribution, epmd, Flower
+    assert all(a.startswith(("127.0.0.1:", "[::1]:")) for a in addresses), addresses
     again = make("up")
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout

@@ -1,0 +1,131 @@
+"""Bad input: each gets a clear error, runs nothing it should not, and the worker goes on."""
+
+import os
+import pickle
+import re
+import subprocess
+
+import pytest
+from celery.exceptions import NotRegistered
+from kombu import Producer
+from kombu.exceptions import EncodeError
+from kombu.utils.uuid import uuid
+
+from helpers import PYTHON, ROOT, wait_for
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def message_count(app, queue):
+    """How many messages wait in queue (declaring it, as a worker would)."""
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_declare(queue, durable=True).message_count
+
+
+def publish(app, body, **options):
+    """Publish a raw message to the worker's queue, as a broken client might."""
+    with app.connection_for_write() as connection:
+        Producer(connection).publish(body, routing_key="celery", **options)
+
+
+def test_arguments_json_cannot_carry_fail_at_delay_and_nothing_is_sent(app):
+    from tasks import add
+
+    with pytest.raises(EncodeError, match="not JSON serializable"):
+        add.apply_async((object(), 1), queue="never-consumed")
+
+    assert message_count(app, "never-consumed") == 0
+
+
+def test_an_unknown_task_name_is_logged_and_the_client_told(app, worker):
+    from tasks import add
+
+    result = app.send_task("tasks.no_such_task", (2, 3))
+
+    with pytest.raises(NotRegistered, match=r"tasks\.no_such_task"):
+        result.get(timeout=10)
+    log = wait_for(lambda: "unregistered task" in worker.output() and worker.output())
+    assert "Received unregistered task of type 'tasks.no_such_task'" in log
+    assert add.delay(2, 2).get(timeout=10) == 4
+
+
+def test_a_pickle_message_is_refused_and_nothing_runs(app, worker):
+    from tasks import add
+
+    task_id = uuid()
+    publish(
+        app,
+        pickle.dumps(((2, 3), {}, {})),
+        serializer=None,
+        content_type="application/x-python-serialize",
+        content_encoding="binary",
+        headers={"lang": "py", "task": "tasks.add", "id": task_id},
+    )
+
+    wait_for(lambda: "Refusing to deserialize untrusted content of type pickle" in worker.output())
+    assert task_id not in worker.output()
+    assert add.delay(2, 2).get(timeout=10) == 4
+
+
+def test_garbage_bytes_are_refused_and_the_worker_goes_on(app, worker):
+    from tasks import add
+
+    publish(
+        app,
+        b"\x80not json\xff",
+        serializer=None,
+        content_type="application/json",
+        content_encoding="utf-8",
+    )
+
+    wait_for(lambda: "Can't decode message body" in worker.output())
+    assert add.delay(2, 2).get(timeout=10) == 4
+
+
+@pytest.mark.parametrize("url", ["rabbitmq://localhost//", "not-a-url"])
+@pytest.mark.parametrize(
+    "command",
+    [["make", "-s", "--no-print-directory", target] for target in ("worker", "up", "monitor")],
+)
+def test_a_malformed_broker_url_gets_one_line(command, url):
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "CELERY_BROKER_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode != 0
+    first, *rest = result.stderr.splitlines()
+    assert first == (
+        f"celeryconfig: CELERY_BROKER_URL={url!r} is not a RabbitMQ URL; "
+        "expected one like pyamqp://user:password@host:5672/vhost"
+    )
+    assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest)  # make's own last word
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (
+            "rabbitmq://localhost//",
+            "monitor: CELERY_BROKER_URL is not a broker URL: No such transport",
+        ),
+        ("not-a-url", "monitor: no connection to the broker at amqp://guest:**@not-a-url:5672//"),
+    ],
+)
+def test_monitor_py_names_a_malformed_broker_url_in_one_line(url, says):
+    result = subprocess.run(
+        [PYTHON, "monitor.py"],
+        cwd=ROOT,
+        env={**os.environ, "CELERY_BROKER_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(says)
+    assert len(result.stderr.splitlines()) == 1
