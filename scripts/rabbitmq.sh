@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private RabbitMQ node, from the OS packages (installed when missing).
 #
-# Usage: scripts/rabbitmq.sh install|start|stop|status
+# Usage: scripts/rabbitmq.sh install|start|stop|status|ctl RABBITMQCTL-ARGS...
 #
 # Its data, config, logs and pid file live in one directory, so `stop` stops
 # exactly this node and deleting the directory forgets it. Every port it opens
@@ -12,6 +12,7 @@
 #   RABBITMQ_NODE             its Erlang node name      (celery-memo)
 #   RABBITMQ_PORT             AMQP port                 (5672)
 #   RABBITMQ_MANAGEMENT_PORT  management UI port        (8080; "off": no UI)
+#   RABBITMQ_EXTRA_CONFIG     more rabbitmq.conf lines  (none)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,7 +94,8 @@ start() {
     install
     mkdir -p "$dir/log"
     : > "$RABBITMQ_CONF_ENV_FILE"
-    echo "listeners.tcp.default = 127.0.0.1:$port" > "$RABBITMQ_CONFIG_FILE"
+    printf 'listeners.tcp.default = 127.0.0.1:%s\n%b\n' "$port" "${RABBITMQ_EXTRA_CONFIG:-}" \
+        > "$RABBITMQ_CONFIG_FILE"
     if [ "$management_port" = off ]; then
         echo "[]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
     else
@@ -128,7 +130,9 @@ status() {
     if running; then echo "rabbitmq: node $node running (amqp://localhost:$port)"; else echo "rabbitmq: node $node not running"; return 3; fi
 }
 
+ctl() { "$bin/rabbitmqctl" -q "$@"; }
+
 case "${1:-}" in
-    install|start|stop|status) "$1" ;;
-    *) die "usage: scripts/rabbitmq.sh install|start|stop|status" ;;
+    install|start|stop|status|ctl) "$@" ;;
+    *) die "usage: scripts/rabbitmq.sh install|start|stop|status|ctl ARGS..." ;;
 esac

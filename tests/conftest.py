@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+import host2
 from helpers import PYTHON, ROOT, Process, wait_for
 
 RUN = ROOT / ".run" / "tests"
@@ -30,10 +31,10 @@ os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ["CELERY_WORKER_STATE_DB"] = str(RUN / "%n.state")
 
 
-def rabbitmq(command, **node):
+def rabbitmq(*args, **node):
     """Run scripts/rabbitmq.sh for the tests' node, or for the node that settings name."""
     subprocess.run(
-        [ROOT / "scripts" / "rabbitmq.sh", command],
+        [ROOT / "scripts" / "rabbitmq.sh", *args],
         cwd=ROOT,
         env={**os.environ, **(node or BROKER_ENV)},
         check=True,
@@ -50,6 +51,37 @@ def broker():
     rabbitmq("start")
     yield BROKER_URL
     rabbitmq("stop")
+
+
+SPARE_PORT = 5675
+SPARE_URL = f"pyamqp://guest@localhost:{SPARE_PORT}//"
+SPARE_NODE = {
+    "RABBITMQ_DIR": str(RUN / "spare-rabbitmq"),
+    "RABBITMQ_NODE": "celery-memo-spare",
+    "RABBITMQ_PORT": str(SPARE_PORT),
+    "RABBITMQ_MANAGEMENT_PORT": "off",
+    # Heartbeats every 2 s: a connection over a cut link is closed within seconds.
+    "RABBITMQ_EXTRA_CONFIG": "heartbeat = 2"
+    + (f"\\nlisteners.tcp.host2 = {host2.HOST1}:{SPARE_PORT}" if host2.POSSIBLE else ""),
+}
+
+
+@pytest.fixture(scope="session")
+def spare_broker(broker):
+    """A second node (port 5675) for the fault tests, free to be restarted, that
+    host 2 reaches over its link where this machine can make one; yields restart()."""
+    if host2.POSSIBLE:
+        host2.create()
+    rabbitmq("start", **SPARE_NODE)
+
+    def restart():
+        rabbitmq("stop", **SPARE_NODE)
+        rabbitmq("start", **SPARE_NODE)
+
+    yield restart
+    rabbitmq("stop", **SPARE_NODE)
+    if host2.POSSIBLE:
+        host2.remove()
 
 
 @pytest.fixture(scope="session")

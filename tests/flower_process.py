@@ -6,7 +6,7 @@ import json
 import urllib.error
 import urllib.request
 
-from conftest import RUN
+from conftest import RUN, WORKER
 from helpers import PYTHON, Process, wait_for
 
 PORT = 5556
@@ -50,7 +50,16 @@ def start(db, persistent=True, **env):
         **env,
     )
     wait_for(healthy, what="Flower's health check")
+    # /healthcheck answers before Flower receives events: wait until it has heard
+    # from the tests' worker (it asks every worker for a heartbeat when it starts).
+    wait_for(lambda: WORKER in workers_heard_from(), what="Flower to receive events")
     return process
+
+
+def workers_heard_from():
+    """The workers that Flower knows from their events."""
+    status, body = request("/workers?json=1")
+    return {worker["hostname"] for worker in body["data"]} if status == 200 else set()
 
 
 def task(task_id):

@@ -1,5 +1,6 @@
 """Small tools the tests share: waiting for a condition, running a real process."""
 
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,38 @@ def is_running(app, result, node):
     """True once worker node reports result's task among its active ones."""
     active = app.control.inspect(destination=[node], timeout=1).active() or {}
     return any(task["id"] == result.id for task in active.get(node, []))
+
+
+# A REPL of its own: it sends add(n, 1) to the n-th queue named, prints the ids,
+# waits for a line on stdin (while the test breaks something), then prints what
+# each get() gave.
+CLIENT = """
+import json, sys
+from tasks import add
+results = [add.apply_async((n, 1), queue=q) for n, q in enumerate(sys.argv[2:])]
+print(json.dumps([r.id for r in results]), flush=True)
+sys.stdin.readline()
+answers = []
+for result in results:
+    try:
+        answers.append(result.get(timeout=float(sys.argv[1])))
+    except Exception as exc:
+        answers.append(type(exc).__name__)
+print(json.dumps(answers), flush=True)
+"""
+
+
+def start_client(broker, queues, timeout):
+    """Start CLIENT on broker; return the process and the ids of the tasks it sent."""
+    process = subprocess.Popen(
+        [PYTHON, "-c", CLIENT, str(timeout), *queues],
+        cwd=ROOT,
+        env={**os.environ, "CELERY_BROKER_URL": broker},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return process, json.loads(process.stdout.readline())
 
 
 class Process:

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 
 import pytest
@@ -17,8 +16,8 @@ from celery.exceptions import TaskRevokedError
 from kombu.exceptions import OperationalError
 from kombu.utils.uuid import uuid
 
-from conftest import RUN, rabbitmq
-from helpers import PYTHON, ROOT, is_running, wait_for
+from conftest import SPARE_URL
+from helpers import is_running, start_client, wait_for
 
 HOST = socket.gethostname()
 QUEUE = "faults"
@@ -82,63 +81,12 @@ def test_a_revoke_outlives_a_worker_restart_only_with_a_state_db(
         assert result.get(timeout=10) == 5
 
 
-BROKER = "pyamqp://guest@localhost:5675//"
-# A REPL of its own on that broker: it sends tasks, waits for a line on stdin
-# (the test restarts the broker then), and prints what get() gave for each.
-CLIENT = """
-import json, sys
-from tasks import add
-results = [add.delay(n, 1) for n in range(int(sys.argv[1]))]
-print(json.dumps([r.id for r in results]), flush=True)
-sys.stdin.readline()
-answers = []
-for result in results:
-    try:
-        answers.append(result.get(timeout=float(sys.argv[2])))
-    except Exception as exc:
-        answers.append(type(exc).__name__)
-print(json.dumps(answers), flush=True)
-"""
-
-
-@pytest.fixture(scope="module")
-def restartable_broker():
-    """A RabbitMQ node of its own on port 5675; yields a function that restarts it."""
-    node = {
-        "RABBITMQ_DIR": str(RUN / "restart-rabbitmq"),
-        "RABBITMQ_NODE": "celery-memo-restart",
-        "RABBITMQ_PORT": "5675",
-        "RABBITMQ_MANAGEMENT_PORT": "off",
-    }
-    rabbitmq("start", **node)
-
-    def restart():
-        rabbitmq("stop", **node)
-        rabbitmq("start", **node)
-
-    yield restart
-    rabbitmq("stop", **node)
-
-
-def client(tasks, timeout):
-    """Start CLIENT on the restartable broker; return it and the ids it sent."""
-    process = subprocess.Popen(
-        [PYTHON, "-c", CLIENT, str(tasks), str(timeout)],
-        cwd=ROOT,
-        env={**os.environ, "CELERY_BROKER_URL": BROKER},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return process, json.loads(process.stdout.readline())
-
-
-def test_queued_and_running_tasks_outlive_a_broker_restart(restartable_broker, start_worker):
-    worker = start_worker("survivor", CELERY_BROKER_URL=BROKER)
-    repl, ids = client(tasks=3, timeout=30)
+def test_queued_and_running_tasks_outlive_a_broker_restart(spare_broker, start_worker):
+    worker = start_worker("survivor", CELERY_BROKER_URL=SPARE_URL)
+    repl, ids = start_client(SPARE_URL, ["celery"] * 3, timeout=30)
     wait_for(lambda: f"[{ids[0]}] received" in worker.output(), what="a task to start")
 
-    restartable_broker()
+    spare_broker()
     answers, _ = repl.communicate("\n", timeout=60)
 
     assert json.loads(answers) == [1, 2, 3]
@@ -146,24 +94,21 @@ def test_queued_and_running_tasks_outlive_a_broker_restart(restartable_broker, s
     assert [worker.output().count(f"[{i}] received") for i in ids] == [2, 1, 1]
 
 
-@pytest.mark.parametrize(
-    ("persistent", "answer"),
-    [("true", 1), ("false", "TimeoutError")],
-    ids=["persistent", "transient"],
-)
-def test_an_unread_result_outlives_a_broker_restart_only_if_persistent(
-    restartable_broker, start_worker, persistent, answer
-):
-    worker = start_worker("finisher", CELERY_BROKER_URL=BROKER, CELERY_RESULT_PERSISTENT=persistent)
-    repl, ids = client(tasks=1, timeout=3)
-    wait_for(lambda: f"[{ids[0]}] succeeded" in worker.output(), what="the task to finish")
+def test_an_unread_result_outlives_a_broker_restart_only_if_persistent(spare_broker, start_worker):
+    persistent = start_worker("persistent", "-Q", "kept", CELERY_BROKER_URL=SPARE_URL)
+    transient = start_worker(
+        "transient", "-Q", "lost", CELERY_BROKER_URL=SPARE_URL, CELERY_RESULT_PERSISTENT="false"
+    )
+    repl, (kept, lost) = start_client(SPARE_URL, ["kept", "lost"], timeout=3)
+    wait_for(lambda: f"[{kept}] succeeded" in persistent.output(), what="the first task to end")
+    wait_for(lambda: f"[{lost}] succeeded" in transient.output(), what="the second task to end")
 
-    restartable_broker()
+    spare_broker()
     answers, _ = repl.communicate("\n", timeout=30)
 
     # The rpc reply queue is durable, so it comes back after the restart; the
     # answer waiting in it comes back only if it was a persistent message.
-    assert json.loads(answers) == [answer]
+    assert json.loads(answers) == [1, "TimeoutError"]
 
 
 def test_sending_to_an_unreachable_broker_fails_within_seconds(monkeypatch):

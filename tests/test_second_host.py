@@ -1,0 +1,73 @@
+"""A second host: a worker in a network namespace of its own, on a veth link to RabbitMQ."""
+
+import json
+import signal
+
+import pytest
+
+import host2
+from conftest import RUN, SPARE_NODE, SPARE_PORT, SPARE_URL, rabbitmq
+from helpers import PYTHON, Process, start_client, wait_for
+
+USER, PASSWORD = "host2", "host2-password"  # host 2's own RabbitMQ user, not guest
+THERE = f"pyamqp://{USER}:{PASSWORD}@{host2.HOST1}:{SPARE_PORT}//"
+
+pytestmark = pytest.mark.skipif(
+    not host2.POSSIBLE, reason="needs root and iproute2 to make a network namespace"
+)
+
+
+@pytest.fixture
+def host2_user(spare_broker):
+    """Host 2's own user on the spare node."""
+    rabbitmq("ctl", "add_user", USER, PASSWORD, **SPARE_NODE)
+    rabbitmq("ctl", "set_permissions", "-p", "/", USER, ".*", ".*", ".*", **SPARE_NODE)
+    yield
+    rabbitmq("ctl", "delete_user", USER, **SPARE_NODE)
+
+
+@pytest.fixture
+def host2_worker(host2_user):
+    """A worker on host 2, reaching the broker over the link."""
+    process = Process(
+        [
+            "ip",
+            "netns",
+            "exec",
+            host2.NAMESPACE,
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "tasks",
+            "worker",
+            "--loglevel=info",
+            "--concurrency=1",
+            "-n",
+            "host2@%h",
+            "--without-mingle",
+        ],
+        RUN / "host2.log",
+        CELERY_BROKER_URL=THERE,
+        ADD_SLEEP="1",
+    )
+    wait_for(lambda: "ready." in process.output(), what="the worker on host 2")
+    yield process
+    process.stop(signal.SIGKILL)
+    host2.ip("link", "set", host2.LINK, "up")
+
+
+def test_two_hosts_share_the_tasks_and_a_cut_link_loses_none(host2_worker, start_worker):
+    host1_worker = start_worker("host1", CELERY_BROKER_URL=SPARE_URL)
+    repl, ids = start_client(SPARE_URL, ["celery"] * 4, timeout=30)
+    cut = wait_for(
+        lambda: next((i for i in ids if f"[{i}] received" in host2_worker.output()), None),
+        what="host 2 to take a task",
+    )
+
+    host2.ip("link", "set", host2.LINK, "down")  # cut off in the middle of its task
+    answers, _ = repl.communicate("\n", timeout=60)
+
+    assert json.loads(answers) == [1, 2, 3, 4]
+    assert f"[{cut}] succeeded" in host1_worker.output()  # its task ran again, on host 1
+    assert any(f"[{i}] received" in host1_worker.output() for i in ids if i != cut)
