@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: help install pin config up down logs status worker monitor flower test lint clean
+.PHONY: help install pin config up down logs status worker monitor flower bench test lint clean
 
 help: ## Show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ monitor: config ## Print every task state change as it happens
 
 flower: config ## Run Flower in the foreground, as the post does
 	$(VENV)/bin/celery -A tasks flower
+
+bench: config ## Measure Celery beside RabbitMQ's floor on the running stack (QUICK=1: seconds)
+	$(VENV)/bin/python -m bench $(if $(QUICK),--quick) $(if $(CHART),--chart $(CHART))
 
 test: install ## Run the tests against a real RabbitMQ and real workers
 	@scripts/rabbitmq.sh install

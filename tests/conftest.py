@@ -17,14 +17,21 @@ BROKER_URL = f"pyamqp://guest@localhost:{BROKER_PORT}//"
 ADD_SLEEP = 1.0
 WORKER = f"celery@{socket.gethostname()}"
 
+
+def node_settings(name, port, **more):
+    """scripts/rabbitmq.sh settings for a node of the tests' own."""
+    return {
+        "RABBITMQ_DIR": str(RUN / f"{name}-rabbitmq"),
+        "RABBITMQ_NODE": f"celery-memo-{name}",
+        "RABBITMQ_PORT": str(port),
+        # No management UI: the tests do not use it, and the node stops 5 s sooner.
+        "RABBITMQ_MANAGEMENT_PORT": "off",
+        **more,
+    }
+
+
 # Its own node, ports and directory: a stack left by `make up` is never touched.
-BROKER_ENV = {
-    "RABBITMQ_DIR": str(RUN / "rabbitmq"),
-    "RABBITMQ_NODE": "celery-memo-tests",
-    "RABBITMQ_PORT": str(BROKER_PORT),
-    # No management UI: the tests do not use it, and the node stops 5 s sooner.
-    "RABBITMQ_MANAGEMENT_PORT": "off",
-}
+BROKER_ENV = node_settings("tests", BROKER_PORT)
 # Every process the tests start, and tasks.py imported here, use the tests' broker,
 # and their workers keep their revoked ids apart from a user's.
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
@@ -55,15 +62,13 @@ def broker():
 
 SPARE_PORT = 5675
 SPARE_URL = f"pyamqp://guest@localhost:{SPARE_PORT}//"
-SPARE_NODE = {
-    "RABBITMQ_DIR": str(RUN / "spare-rabbitmq"),
-    "RABBITMQ_NODE": "celery-memo-spare",
-    "RABBITMQ_PORT": str(SPARE_PORT),
-    "RABBITMQ_MANAGEMENT_PORT": "off",
+SPARE_NODE = node_settings(
+    "spare",
+    SPARE_PORT,
     # Heartbeats every 2 s: a connection over a cut link is closed within seconds.
-    "RABBITMQ_EXTRA_CONFIG": "heartbeat = 2"
+    RABBITMQ_EXTRA_CONFIG="heartbeat = 2"
     + (f"\\nlisteners.tcp.host2 = {host2.HOST1}:{SPARE_PORT}" if host2.POSSIBLE else ""),
-}
+)
 
 
 @pytest.fixture(scope="session")
@@ -109,13 +114,15 @@ def worker(app):
 
 @pytest.fixture
 def start_worker(broker):
-    """Start more workers: start_worker(name, *args, **env); each is stopped afterwards."""
+    """Start more workers: start_worker(name, *args, prefix=(), **env); each is stopped
+    afterwards. A prefix runs the worker through another command (`ip netns exec ...`)."""
     started = []
 
-    def start(name, *args, **env):
+    def start(name, *args, prefix=(), **env):
         node = f"{name}@{socket.gethostname()}"
         process = Process(
             [
+                *prefix,
                 PYTHON,
                 "-m",
                 "celery",

@@ -6,8 +6,8 @@ import signal
 import pytest
 
 import host2
-from conftest import RUN, SPARE_NODE, SPARE_PORT, SPARE_URL, rabbitmq
-from helpers import PYTHON, Process, start_client, wait_for
+from conftest import SPARE_NODE, SPARE_PORT, SPARE_URL, rabbitmq
+from helpers import start_client, wait_for
 
 USER, PASSWORD = "host2", "host2-password"  # host 2's own RabbitMQ user, not guest
 THERE = f"pyamqp://{USER}:{PASSWORD}@{host2.HOST1}:{SPARE_PORT}//"
@@ -27,33 +27,13 @@ def host2_user(spare_broker):
 
 
 @pytest.fixture
-def host2_worker(host2_user):
+def host2_worker(host2_user, start_worker):
     """A worker on host 2, reaching the broker over the link."""
-    process = Process(
-        [
-            "ip",
-            "netns",
-            "exec",
-            host2.NAMESPACE,
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "tasks",
-            "worker",
-            "--loglevel=info",
-            "--concurrency=1",
-            "-n",
-            "host2@%h",
-            "--without-mingle",
-        ],
-        RUN / "host2.log",
-        CELERY_BROKER_URL=THERE,
-        ADD_SLEEP="1",
+    process = start_worker(
+        "host2", prefix=["ip", "netns", "exec", host2.NAMESPACE], CELERY_BROKER_URL=THERE
     )
-    wait_for(lambda: "ready." in process.output(), what="the worker on host 2")
     yield process
-    process.stop(signal.SIGKILL)
+    process.stop(signal.SIGKILL)  # cut off, it would wait for the broker to say goodbye
     host2.ip("link", "set", host2.LINK, "up")
 
 

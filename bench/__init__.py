@@ -1,0 +1,1 @@
+"""`make bench`: Celery's speed on the running stack, beside the broker's own floor."""
