@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import pytest
-from celery.exceptions import NotRegistered
+from celery.exceptions import NotRegistered, TimeoutError
 from kombu import Producer
 from kombu.exceptions import EncodeError
 from kombu.utils.uuid import uuid
@@ -129,3 +129,23 @@ def test_monitor_py_names_a_malformed_broker_url_in_one_line(url, says):
     assert result.returncode == 1
     assert result.stderr.startswith(says)
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_get_that_times_out_says_what_to_check():
+    from tasks import add
+
+    result = add.apply_async((2, 3), queue="nobody-listens")
+
+    with pytest.raises(TimeoutError, match=r"within 1 s: is a worker running \(make status\)"):
+        result.get(timeout=1)
+
+
+def test_a_worker_with_a_bad_add_sleep_says_so_in_one_line():
+    result = subprocess.run(
+        [PYTHON, "-m", "celery", "-A", "tasks", "worker"],
+        cwd=ROOT, env={**os.environ, "ADD_SLEEP": "a minute"},
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr == "tasks: ADD_SLEEP must be seconds, not 'a minute'\n"

@@ -113,7 +113,7 @@ def test_an_unread_result_outlives_a_broker_restart_only_if_persistent(spare_bro
 
 def test_sending_to_an_unreachable_broker_fails_within_seconds(monkeypatch):
     monkeypatch.setenv("CELERY_BROKER_URL", "pyamqp://guest@localhost:1//")
-    client = Celery("tasks")
+    client = Celery("tasks", set_as_current=False)
     client.config_from_object("celeryconfig")
 
     started = time.monotonic()
