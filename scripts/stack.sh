@@ -120,7 +120,7 @@ down() {
         docker compose down
     else
         stop_flower
-        [ -f "$run/worker.pid" ] && "$celery" multi stopwait worker --pidfile="$run/%n.pid" >/dev/null
+        alive worker && multi stopwait
         scripts/rabbitmq.sh stop
     fi
 }
