@@ -42,6 +42,7 @@ def healthy():
 
 def start(db, persistent=True, **env):
     """`celery -A tasks flower` with its state in db, logged in with USER."""
+    assert not healthy(), f"something already answers on port {PORT}"
     flags = ["--persistent=True"] if persistent else []
     process = Process(
         [PYTHON, "-m", "celery", "-A", "tasks", "flower", f"--port={PORT}", f"--db={db}", *flags],
@@ -49,10 +50,14 @@ def start(db, persistent=True, **env):
         FLOWER_BASIC_AUTH=f"{USER}:{PASSWORD}",
         **env,
     )
-    wait_for(healthy, what="Flower's health check")
-    # /healthcheck answers before Flower receives events: wait until it has heard
-    # from the tests' worker (it asks every worker for a heartbeat when it starts).
-    wait_for(lambda: WORKER in workers_heard_from(), what="Flower to receive events")
+    try:
+        wait_for(healthy, what="Flower's health check")
+        # /healthcheck answers before Flower receives events: wait until it has heard
+        # from the tests' worker (it asks every worker for a heartbeat when it starts).
+        wait_for(lambda: WORKER in workers_heard_from(), what="Flower to receive events")
+    except AssertionError:
+        process.stop()
+        raise
     return process
 
 

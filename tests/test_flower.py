@@ -22,11 +22,23 @@ def db(tmp_path):
 
 
 @pytest.fixture
-def running_flower(db):
+def start_flower():
+    """Start Flower processes: start_flower(db, **options); each is stopped afterwards."""
+    started = []
+
+    def start(db, **options):
+        started.append(flower.start(db, **options))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def running_flower(start_flower, db):
     """A Flower process, stopped after the test."""
-    process = flower.start(db)
-    yield process
-    process.stop()
+    return start_flower(db)
 
 
 def last_saved(db):
@@ -100,40 +112,36 @@ def test_flower_cannot_read_an_rpc_result():
     [{}, {"FLOWER_PERSISTENT": "True"}],  # the stack's --persistent=True, and the post's way
     ids=["flag", "environment"],
 )
-def test_flower_keeps_its_tasks_across_a_clean_restart(db, persistent):
+def test_flower_keeps_its_tasks_across_a_clean_restart(start_flower, db, persistent):
     from tasks import add
 
-    first = flower.start(db, persistent=not persistent, **persistent)
+    first = start_flower(db, persistent=not persistent, **persistent)
     result = add.delay(2, 3)
     assert result.get(timeout=10) == 5
     wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS")
     assert first.stop(signal.SIGTERM) == 0
 
-    second = flower.start(db, persistent=not persistent, **persistent)
-    try:
-        assert flower.task(result.id)["state"] == "SUCCESS"
-    finally:
-        second.stop()
+    start_flower(db, persistent=not persistent, **persistent)
+    assert flower.task(result.id)["state"] == "SUCCESS"
 
 
 @pytest.mark.parametrize(("interval_ms", "kept"), [(1000, True), (600_000, False)])
-def test_a_killed_flower_keeps_what_it_saved_before_the_kill(db, interval_ms, kept):
+def test_a_killed_flower_keeps_what_it_saved_before_the_kill(start_flower, db, interval_ms, kept):
     from tasks import add
 
-    first = flower.start(db, FLOWER_STATE_SAVE_INTERVAL=str(interval_ms))
+    first = start_flower(db, FLOWER_STATE_SAVE_INTERVAL=str(interval_ms))
     result = add.delay(2, 3)
     assert result.get(timeout=10) == 5
     wait_for(lambda: flower.task(result.id))
     seen = time.time()
     if kept:
-        wait_for(lambda: last_saved(db) > seen, what="Flower to save its state")
+        # A save that ended after `seen` may have begun before it: wait for the next one.
+        saved_at = wait_for(lambda: (saved := last_saved(db)) > seen and saved, what="a save")
+        wait_for(lambda: last_saved(db) > saved_at, what="the save after it")
     first.stop(signal.SIGKILL)
 
-    second = flower.start(db)
-    try:
-        assert (flower.task(result.id) is not None) is kept
-    finally:
-        second.stop()
+    start_flower(db)
+    assert (flower.task(result.id) is not None) is kept
 
 
 def readme_commands():
