@@ -32,15 +32,7 @@ in_docker() { ! installed && ! installable && docker info >/dev/null 2>&1; }
 
 install() {
     installed || in_docker && return
-    if installable; then
-        echo "rabbitmq: installing rabbitmq-server from the OS packages..."
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
-    elif command -v apt-get >/dev/null; then
-        die "RabbitMQ is not installed; run: sudo apt-get install rabbitmq-server"
-    else
-        die "RabbitMQ is not installed; install it with your OS packages (for example: brew install rabbitmq), or use a Docker engine"
-    fi
+    scripts/os-packages.sh rabbitmq-server
 }
 
 # The node reads only what is set here, never /etc/rabbitmq.
