@@ -71,3 +71,11 @@ def task(task_id):
     """Flower's record of a task, once it has one."""
     status, body = request(f"/api/task/info/{task_id}")
     return body if status == 200 else None
+
+
+def wait_for_state(task_id, state):
+    """Flower's record of a task, once it shows the task in state."""
+    return wait_for(
+        lambda: (info := task(task_id)) and info["state"] == state and info,
+        what=f"Flower to show {task_id} as {state}",
+    )

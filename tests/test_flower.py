@@ -55,7 +55,7 @@ def test_flower_shows_the_worker_and_each_task_with_state_args_and_result():
 
     status, workers = flower.request("/api/workers?refresh=1")
     assert status == 200 and WORKER in workers
-    info = wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS" and t)
+    info = flower.wait_for_state(result.id, "SUCCESS")
     assert (info["name"], info["args"], info["result"]) == ("tasks.add", "(2, 3)", "5")
     status, tasks = flower.request("/api/tasks")
     assert status == 200 and result.id in tasks
@@ -82,14 +82,14 @@ def test_the_api_terminates_a_running_task(slow_worker):
     from tasks import add
 
     result = add.apply_async((2, 3), queue="slow")
-    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "STARTED")
+    flower.wait_for_state(result.id, "STARTED")
 
     status, body = flower.request(f"/api/task/revoke/{result.id}?terminate=true", method="POST")
 
     assert status == 200 and body == {"message": f"Revoked '{result.id}'"}
     with pytest.raises(TaskRevokedError, match="terminated"):
         result.get(timeout=10)
-    wait_for(lambda: flower.task(result.id)["state"] == "REVOKED", what="REVOKED in Flower")
+    flower.wait_for_state(result.id, "REVOKED")
 
 
 @pytest.mark.usefixtures("running_flower")
@@ -98,7 +98,7 @@ def test_flower_cannot_read_an_rpc_result():
 
     result = add.delay(2, 3)
     assert result.get(timeout=10) == 5
-    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS")
+    flower.wait_for_state(result.id, "SUCCESS")
 
     # Only the client that sent the task gets its rpc reply; Flower knows from events.
     assert flower.request(f"/api/task/result/{result.id}") == (
@@ -118,7 +118,7 @@ def test_flower_keeps_its_tasks_across_a_clean_restart(start_flower, db, persist
     first = start_flower(db, persistent=not persistent, **persistent)
     result = add.delay(2, 3)
     assert result.get(timeout=10) == 5
-    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "SUCCESS")
+    flower.wait_for_state(result.id, "SUCCESS")
     assert first.stop(signal.SIGTERM) == 0
 
     start_flower(db, persistent=not persistent, **persistent)
@@ -168,7 +168,7 @@ def test_the_readme_curl_commands_work_as_shown(request):
     wait_for(lambda: run(list_workers) == workers.replace("celery@myhost", WORKER) + "\n")
     request.getfixturevalue("slow_worker")
     result = add.apply_async((2, 3), queue="slow")
-    wait_for(lambda: (t := flower.task(result.id)) and t["state"] == "STARTED")
+    flower.wait_for_state(result.id, "STARTED")
     assert run(terminate, result.id) == revoked.replace("<task id>", result.id)
     with pytest.raises(TaskRevokedError, match="terminated"):
         result.get(timeout=10)

@@ -45,7 +45,7 @@ def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker):
     running = add.apply_async((2, 3), queue="slow")
     assert done.get(timeout=10) == 5
     assert isinstance(failed.get(propagate=False, timeout=10), TypeError)
-    wait_for(lambda: (t := flower.task(running.id)) and t["state"] == "STARTED")
+    flower.wait_for_state(running.id, "STARTED")
 
     page.goto(f"{flower.URL}/workers")
     expect(page.get_by_role("row").filter(has_text=WORKER)).to_be_visible()
