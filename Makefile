@@ -2,21 +2,33 @@
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
+# Passed to commands through the environment, never pasted into a shell line.
+export QUICK CHART
 
-.PHONY: help install pin config up down logs status worker monitor flower bench test lint clean
+.PHONY: help install dev pin config up down logs status worker monitor flower bench test \
+	screenshot lint clean
 
 help: ## Show this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## Create .venv with the pinned requirements
+install: $(VENV)/.installed ## Create .venv with the tutorial's pinned requirements
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+dev: $(VENV)/.dev-installed ## Add the test, lint and benchmark tools to .venv
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-pin: ## Pin the newest releases of requirements*.in in requirements*.txt
-	@scripts/pin.sh
+pin: dev ## Pin the newest releases of requirements*.in in requirements*.txt
+	$(VENV)/bin/pip-compile -q --upgrade --strip-extras --no-emit-index-url \
+		-o requirements.txt requirements.in
+	$(VENV)/bin/pip-compile -q --upgrade --strip-extras --no-emit-index-url \
+		-o requirements-dev.txt requirements-dev.in
 
 up: install ## Start RabbitMQ, a worker and Flower in the background; returns when ready
 	@scripts/stack.sh up
@@ -43,18 +55,21 @@ monitor: config ## Print every task state change as it happens
 flower: config ## Run Flower in the foreground, as the post does
 	$(VENV)/bin/celery -A tasks flower
 
-bench: config ## Measure Celery beside RabbitMQ's floor on the running stack (QUICK=1: seconds)
-	$(VENV)/bin/python -m bench $(if $(QUICK),--quick) $(if $(CHART),--chart $(CHART))
+bench: config dev ## Measure Celery beside RabbitMQ's floor on the running stack (QUICK=1: seconds)
+	$(VENV)/bin/python -m bench $${QUICK:+--quick} $${CHART:+--chart "$$CHART"}
 
-test: install ## Run the tests against a real RabbitMQ and real workers
+test: dev ## Run the tests against a real RabbitMQ, real workers and, with Docker, the Compose stack
 	@scripts/rabbitmq.sh install
 	@scripts/os-packages.sh chromium curl iproute2
 	$(VENV)/bin/pytest
 
-lint: install ## Check the code with ruff
+screenshot: dev ## Retake docs/flower-tasks.png, the README's picture of Flower
+	$(VENV)/bin/pytest -p no:xdist tests/test_flower_browser.py --screenshot=docs/flower-tasks.png
+
+lint: dev ## Check the code with ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-clean: ## Stop everything; delete .run/, Flower's saved state and .venv/
+clean: ## Stop everything; delete .run/, the saved state (Compose: its volumes) and .venv/
 	@scripts/stack.sh clean
 	rm -rf $(VENV)

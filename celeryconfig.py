@@ -33,10 +33,10 @@ task_reject_on_worker_lost = True
 worker_cancel_long_running_tasks_on_connection_loss = False
 # A worker takes one task at a time, so the rest wait in the queue for any worker.
 worker_prefetch_multiplier = 1
-# Revoked task ids are kept on disk (one file per worker, %n is its name), so a
-# worker that restarts still refuses them. An empty value keeps them in memory only.
-worker_state_db = os.environ.get("CELERY_WORKER_STATE_DB", ".run/%n.state")
-os.makedirs(os.path.dirname(worker_state_db) or ".", exist_ok=True)
+# Revoked task ids are kept on disk, in a file named after the worker (%n) in the
+# directory it starts in: a worker that stops cleanly and starts again still
+# refuses them. An empty value keeps them in memory only.
+worker_state_db = os.environ.get("CELERY_WORKER_STATE_DB", "%n.state")
 
 # JSON only: a worker never unpickles a message it takes from the queue.
 task_serializer = "json"

@@ -10,6 +10,10 @@ import os
 # Only this machine can reach Flower; FLOWER_ADDRESS=0.0.0.0 opens it to the network.
 address = os.environ.get("FLOWER_ADDRESS", "127.0.0.1")
 
+# The Broker page asks RabbitMQ's management API for the queues: the stack's
+# native node serves it on 8080 (Compose sets its own address).
+broker_api = os.environ.get("FLOWER_BROKER_API", "http://guest:guest@localhost:8080/api/")
+
 # Every page and API call needs this login. The default is for local use only:
 # set FLOWER_BASIC_AUTH=user:password before Flower is reachable by anyone else.
 basic_auth = [os.environ.get("FLOWER_BASIC_AUTH") or "flower:flower"]

@@ -20,33 +20,9 @@ otherwise), so there is time to watch it run, or to revoke it.
 import os
 import time
 
-from celery import Celery, Task, result
-from celery.exceptions import TimeoutError
+from celery import Celery
 
-
-class AsyncResult(result.AsyncResult):
-    """Celery's AsyncResult, but get() says what to check when no answer comes in time."""
-
-    def get(self, timeout=None, *args, **kwargs):
-        try:
-            return super().get(timeout, *args, **kwargs)
-        except TimeoutError as exc:
-            raise TimeoutError(
-                f"no answer for task {self.id} within {timeout} s: is a worker running "
-                "(make status), or busy with other tasks (make logs)?"
-            ) from exc
-
-
-class ResultTask(Task):
-    """A task whose delay() and apply_async() return the AsyncResult above."""
-
-    def AsyncResult(self, task_id, **kwargs):
-        return AsyncResult(
-            task_id, backend=self.backend, task_name=self.name, app=self.app, **kwargs
-        )
-
-
-app = Celery("tasks", task_cls=ResultTask)
+app = Celery("tasks")
 app.config_from_object("celeryconfig")
 
 try:

@@ -15,14 +15,18 @@
 #   RABBITMQ_EXTRA_CONFIG     more rabbitmq.conf lines  (none)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-dir=$(realpath -m "${RABBITMQ_DIR:-.run/rabbitmq}")
-node="${RABBITMQ_NODE:-celery-memo}@localhost"
-port="${RABBITMQ_PORT:-5672}"
-management_port="${RABBITMQ_MANAGEMENT_PORT:-8080}"
-bin=/usr/lib/rabbitmq/bin
+source scripts/settings.sh
 
 die() { echo "rabbitmq: $*" >&2; exit 1; }
+
+dir=$(realpath -m "$(path_setting RABBITMQ_DIR .run/rabbitmq)")
+[[ ${RABBITMQ_NODE:-celery-memo} =~ ^[A-Za-z0-9_-]+$ ]] ||
+    die "RABBITMQ_NODE must be a name of letters, digits, _ and -, not '$RABBITMQ_NODE'"
+node="${RABBITMQ_NODE:-celery-memo}@localhost"
+port=$(port_setting RABBITMQ_PORT 5672)
+management_port=$(port_setting RABBITMQ_MANAGEMENT_PORT 8080 off)
+((port <= 45535)) || die "RABBITMQ_PORT must be at most 45535 (the node's Erlang port is 20000 above it), not '$port'"
+bin=/usr/lib/rabbitmq/bin
 
 installed() { [ -x "$bin/rabbitmq-server" ]; }
 
@@ -58,7 +62,7 @@ running() {
 
 docker_start() {
     local image ports=(-p "127.0.0.1:$port:5672")
-    image=$(grep -m1 -o 'rabbitmq:3[^ ]*' docker-compose.yml)
+    image=$(grep -m1 -oE 'rabbitmq:[0-9][^ ]*' docker-compose.yml)
     [ "$management_port" = off ] || ports+=(-p "127.0.0.1:$management_port:15672")
     docker run -d --rm --name "${node%@*}" "${ports[@]}" "$image" >/dev/null
     for _ in $(seq 60); do

@@ -1,29 +1,52 @@
-"""Fixtures: the tests' own RabbitMQ node and the post's worker, both real."""
+"""Fixtures: the tests' own RabbitMQ nodes and the post's worker, all real.
+
+Run in parallel (pytest-xdist), each test process gets a directory and ports
+of its own. A run that was interrupted leaves nothing that the next one does
+not stop first.
+"""
 
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 import host2
 from helpers import PYTHON, ROOT, Process, wait_for
 
-RUN = ROOT / ".run" / "tests"
-BROKER_PORT = 5673
+# The tests set every setting they depend on: none leaks in from the user's shell.
+LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_)|^(STACK|STACK_DIR|ADD_SLEEP)$")
+for name in [name for name in os.environ if LEAKS.match(name)]:
+    del os.environ[name]
+
+RUNS = ROOT / ".run" / "tests"
+SLOT = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+RUN = RUNS / f"gw{SLOT}"
+
+
+def port(base):
+    """A port of this test process's own: base, moved up by 10 for each parallel one."""
+    return base + 10 * SLOT
+
+
+BROKER_PORT = port(5673)
 BROKER_URL = f"pyamqp://guest@localhost:{BROKER_PORT}//"
 # The worker's add() sleeps this long: long enough to see it run, short for a test.
 ADD_SLEEP = 1.0
 WORKER = f"celery@{socket.gethostname()}"
 
 
-def node_settings(name, port, **more):
+def node_settings(name, node_port, **more):
     """scripts/rabbitmq.sh settings for a node of the tests' own."""
     return {
         "RABBITMQ_DIR": str(RUN / f"{name}-rabbitmq"),
-        "RABBITMQ_NODE": f"celery-memo-{name}",
-        "RABBITMQ_PORT": str(port),
+        "RABBITMQ_NODE": f"celery-memo-{name}-{SLOT}",
+        "RABBITMQ_PORT": str(node_port),
         # No management UI: the tests do not use it, and the node stops 5 s sooner.
         "RABBITMQ_MANAGEMENT_PORT": "off",
         **more,
@@ -36,6 +59,77 @@ BROKER_ENV = node_settings("tests", BROKER_PORT)
 # and their workers keep their revoked ids apart from a user's.
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ["CELERY_WORKER_STATE_DB"] = str(RUN / "%n.state")
+
+
+def docker_ready():
+    """Why the Docker path cannot be tested here, or "" if it can."""
+    if not shutil.which("docker"):
+        return "no docker command"
+    if subprocess.run(["docker", "info"], capture_output=True).returncode:
+        return "no Docker engine answers"
+    version = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True)
+    if version.returncode or not re.match(rb"v?[2-9]\.", version.stdout):
+        return "no Compose v2 (docker compose)"
+    return ""
+
+
+def ours(pid):
+    """True if process pid was started at the repo root (by the tests or the scripts)."""
+    try:
+        return Path(f"/proc/{pid}/cwd").resolve() == ROOT
+    except OSError:
+        return False
+
+
+def stop_leftovers(runs):
+    """Stop the processes and nodes an interrupted run left under runs (their pid files)."""
+    pids = set()
+    for pid_file in runs.rglob("*.pid"):
+        text = pid_file.read_text().strip()
+        if text.isdigit() and ours(int(text)):
+            pids.add(int(text))
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while (pids := {pid for pid in pids if ours(pid)}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshot", help="where the browser test saves its picture of Flower")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """Once per run, before any test process starts: clear what an interrupted run
+    left, and make sure the images docker-compose.yml names are there."""
+    if hasattr(session.config, "workerinput"):
+        return  # a parallel test process: the main one has done it
+    lock = RUNS / "pytest.lock"  # the pid of the run that uses RUNS
+    other = lock.read_text() if lock.exists() else ""
+    if other.isdigit() and int(other) != os.getpid() and ours(int(other)):
+        pytest.exit(f"another test run (pid {other}) is using {RUNS}: wait for it", returncode=1)
+    stop_leftovers(RUNS)
+    if host2.POSSIBLE:
+        host2.remove()
+    shutil.rmtree(RUNS, ignore_errors=True)
+    RUNS.mkdir(parents=True)
+    lock.write_text(str(os.getpid()))
+    if not docker_ready():
+        compose = (ROOT / "docker-compose.yml").read_text()
+        images = re.findall(r"image: (rabbitmq:\S+)|FROM (\S+)", compose)
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        built = subprocess.run(
+            [ROOT / "tests" / "docker" / "stand-ins.sh", *("".join(i) for i in images)],
+            capture_output=True,
+            text=True,
+        )
+        for line in (built.stdout + built.stderr).splitlines():
+            terminal.write_line(line, bold=True)
+        if built.returncode:
+            pytest.exit("the Docker images could not be made", returncode=1)
 
 
 def rabbitmq(*args, **node):
@@ -60,7 +154,7 @@ def broker():
     rabbitmq("stop")
 
 
-SPARE_PORT = 5675
+SPARE_PORT = port(5675)
 SPARE_URL = f"pyamqp://guest@localhost:{SPARE_PORT}//"
 SPARE_NODE = node_settings(
     "spare",
@@ -73,7 +167,7 @@ SPARE_NODE = node_settings(
 
 @pytest.fixture(scope="session")
 def spare_broker(broker):
-    """A second node (port 5675) for the fault tests, free to be restarted, that
+    """A second node for the fault tests, free to be restarted, that
     host 2 reaches over its link where this machine can make one; yields restart()."""
     if host2.POSSIBLE:
         host2.create()

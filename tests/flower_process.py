@@ -6,10 +6,10 @@ import json
 import urllib.error
 import urllib.request
 
-from conftest import RUN, WORKER
+from conftest import RUN, WORKER, port
 from helpers import PYTHON, Process, wait_for
 
-PORT = 5556
+PORT = port(5556)
 URL = f"http://127.0.0.1:{PORT}"
 USER, PASSWORD = "tests", "flower-tests-password"
 _starts = itertools.count(1)

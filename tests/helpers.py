@@ -2,20 +2,70 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 
-def readme_block(after, fence="text"):
-    """The first fenced block of README.md that follows the text after."""
-    text = (ROOT / "README.md").read_text().split(after, 1)[1]
+def readme_block(after, fence="text", document="README.md"):
+    """The first fenced block of a document that follows the text after."""
+    text = (ROOT / document).read_text().split(after, 1)[1]
     return text.split(f"```{fence}\n", 1)[1].split("```", 1)[0]
+
+
+class Session(NamedTuple):
+    """A REPL session shown in a document: where it is, and what is typed and shown."""
+
+    name: str
+    text: str
+
+
+def sessions(document):
+    """The ```pycon blocks of a document (a path from the repo root)."""
+    text = (ROOT / document).read_text()
+    return [
+        Session(f"{document}:{text[: m.start()].count(chr(10)) + 1}", m[1])
+        for m in re.finditer(r"```pycon\n(.*?)```", text, re.S)
+    ]
+
+
+def readme_sessions():
+    """The tutorial's REPL sessions, as README.md shows them."""
+    return sessions("README.md")
+
+
+def run_session(text, **env):
+    """Run a REPL session with tests/pycon.py in a fresh interpreter at the repo root."""
+    return subprocess.run(
+        [PYTHON, "tests/pycon.py"],
+        input=text,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def fresh_copy(where):
+    """Copy the repo's files to where, as a clone has them (tracked, or new and not ignored)."""
+    where.mkdir(parents=True)
+    # tar keeps modification times, so make sees a shared .venv as up to date.
+    subprocess.run(
+        "git ls-files -z --cached --others --exclude-standard"
+        f" | tar -c --null --ignore-failed-read -T - 2>/dev/null | tar -x -C '{where}'",
+        shell=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return where
 
 
 def wait_for(condition, timeout=20, what="the condition"):
@@ -34,29 +84,10 @@ def is_running(app, result, node):
     return any(task["id"] == result.id for task in active.get(node, []))
 
 
-# A REPL of its own: it sends add(n, 1) to the n-th queue named, prints the ids,
-# waits for a line on stdin (while the test breaks something), then prints what
-# each get() gave.
-CLIENT = """
-import json, sys
-from tasks import add
-results = [add.apply_async((n, 1), queue=q) for n, q in enumerate(sys.argv[2:])]
-print(json.dumps([r.id for r in results]), flush=True)
-sys.stdin.readline()
-answers = []
-for result in results:
-    try:
-        answers.append(result.get(timeout=float(sys.argv[1])))
-    except Exception as exc:
-        answers.append(type(exc).__name__)
-print(json.dumps(answers), flush=True)
-"""
-
-
 def start_client(broker, queues, timeout):
-    """Start CLIENT on broker; return the process and the ids of the tasks it sent."""
+    """Start tests/client.py on broker; return the process and the ids of the tasks it sent."""
     process = subprocess.Popen(
-        [PYTHON, "-c", CLIENT, str(timeout), *queues],
+        [PYTHON, "tests/client.py", str(timeout), *queues],
         cwd=ROOT,
         env={**os.environ, "CELERY_BROKER_URL": broker},
         stdin=subprocess.PIPE,
@@ -82,6 +113,8 @@ class Process:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        # Where the next run finds it, should this one be interrupted (conftest.py).
+        self.log.with_suffix(".pid").write_text(str(self.popen.pid))
 
     def output(self):
         """What the process has printed so far."""

@@ -101,6 +101,6 @@ def test_monitor_without_a_broker_says_so_in_one_line():
 
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("monitor: no connection to the broker at amqp://guest:**@")
+    assert result.stderr.startswith("monitor: no connection to the broker at pyamqp://guest:**@")
     assert len(result.stderr.splitlines()) == 1
     assert "secret" not in result.stderr

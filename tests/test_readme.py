@@ -5,38 +5,21 @@ import subprocess
 
 import pytest
 
-from helpers import PYTHON, ROOT, readme_block
+from helpers import ROOT, readme_block, readme_sessions, run_session
 from test_monitor import STATUS
 
 README = (ROOT / "README.md").read_text()
-SESSIONS = re.findall(r"```pycon\n(.*?)```", README, re.S)
-
-
-def run_session(session):
-    """Run a REPL session with tests/pycon.py in a fresh interpreter."""
-    return subprocess.run(
-        [PYTHON, "tests/pycon.py"],
-        input=session,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.usefixtures("worker")
-@pytest.mark.parametrize("session", SESSIONS, ids=[f"session{i + 1}" for i in range(len(SESSIONS))])
+@pytest.mark.parametrize("session", readme_sessions(), ids=lambda s: s.name)
 def test_readme_session_runs_as_shown(session):
-    result = run_session(session)
+    result = run_session(session.text)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_session_runner_fails_on_a_wrong_output():
     assert run_session(">>> 1 + 1\n3\n").returncode == 1
-
-
-def test_the_readme_has_every_tutorial_session():
-    assert len(SESSIONS) == 4
 
 
 def test_make_help_is_the_readme_list_of_targets():

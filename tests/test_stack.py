@@ -1,33 +1,41 @@
-"""`make up`, `make logs`, `make status` and `make down`, without a Docker engine."""
+"""`make up`, `logs`, `status`, `down` and `clean` without Docker: a private node, or
+a RabbitMQ the machine already runs."""
 
 import os
+import shutil
+import socket
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from conftest import RUN
-from helpers import PYTHON, ROOT, Process, wait_for
+from conftest import RUN, port, rabbitmq
+from helpers import PYTHON, ROOT, Process, fresh_copy, readme_sessions, run_session, wait_for
 
-PORT = 5674
+PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5674), port(15674), port(5557)
 # A stack of its own: a stack that `make up` left running is not touched.
 STACK_ENV = {
     "STACK": "native",
-    "STACK_DIR": str(RUN / "stack"),
-    "RABBITMQ_NODE": "celery-memo-stack-test",
+    "RABBITMQ_NODE": f"celery-memo-stack-test-{port(0)}",
     "RABBITMQ_PORT": str(PORT),
-    "RABBITMQ_MANAGEMENT_PORT": "15674",
-    "FLOWER_PORT": "5557",
+    "RABBITMQ_MANAGEMENT_PORT": str(MANAGEMENT_PORT),
+    "FLOWER_PORT": str(FLOWER_PORT),
     "CELERY_BROKER_URL": f"pyamqp://guest@localhost:{PORT}//",
     "ADD_SLEEP": "0",
 }
+# Run as root, the tests run the stack as a desktop user would: a user of its own,
+# in a fresh copy of the repo, with the system's Python.
+USER = "celery-memo-test"
+DESKTOP = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHON": "/usr/bin/python3"}
 
 
-def make(target):
-    """Run a make target against the test stack."""
+def make(target, where=ROOT, user=None, **env):
+    """Run a make target in where (as user, if given) with the settings env."""
+    run_as = ["runuser", "-u", user, "--"] if user else []
     return subprocess.run(
-        ["make", "--no-print-directory", target],
-        cwd=ROOT,
-        env={**os.environ, **STACK_ENV},
+        [*run_as, "env", *(f"{k}={v}" for k, v in env.items()), "make", "-s", target],
+        cwd=where,
         capture_output=True,
         text=True,
         timeout=120,
@@ -44,57 +52,169 @@ def listening_sockets(pids):
     ]
 
 
-def listening(port):
-    """True if something accepts connections on localhost:port."""
-    return (
-        subprocess.run(
-            ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}"], capture_output=True
-        ).returncode
-        == 0
-    )
+def listening(where):
+    """True if something accepts connections on localhost:where."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", where)) == 0
 
 
 @pytest.fixture
-def stack():
-    """Whatever the test brings up is brought down."""
-    yield
-    make("down")
+def desktop():
+    """Where the stack runs, and as whom: a copy owned by a user that is not root, when
+    the tests run as root; else the repo itself, as the user running the tests."""
+    if os.geteuid() != 0:
+        yield ROOT, None, RUN / "stack"
+        return
+    subprocess.run(["useradd", "--create-home", USER], capture_output=True)
+    home = Path(tempfile.mkdtemp(prefix="celery-memo-desktop-"))  # outside pytest's root-only dir
+    home.chmod(0o755)
+    where = fresh_copy(home / "celery-memo")
+    subprocess.run(["chown", "-R", f"{USER}:{USER}", where], check=True)
+    yield where, USER, where / ".run"
+    shutil.rmtree(home)
+
+
+@pytest.fixture
+def stack(desktop):
+    """make(target) on the test stack, as the desktop user; what it brings up is brought down."""
+    where, user, stack_dir = desktop
+    env = {**STACK_ENV, "STACK_DIR": str(stack_dir), **(DESKTOP if user else {})}
+    yield lambda target: make(target, where, user, **env)
+    make("down", where, user, **env)
+
+
+def flower_saved(where, stack_dir, task_id):
+    """True if Flower's saved state (what it loads when it starts again) has the task,
+    read by the Python that Flower ran on (dbm's file format depends on it)."""
+    read = "import shelve, sys; print(sys.argv[2] in shelve.open(sys.argv[1], 'r')['events'].tasks)"
+    result = subprocess.run(
+        [where / ".venv" / "bin" / "python", "-c", read, stack_dir / "flower", task_id],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return result.stdout == "True\n"
 
 
 @pytest.mark.timeout(150)
-def test_make_up_runs_the_stack_until_make_down(stack):
-    up = make("up")
+def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, tmp_path):
+    where, _, stack_dir = desktop
+    up = stack("up")
     assert up.returncode == 0, up.stderr
+    assert "The stack is up (native)" in up.stdout
     assert f"amqp://localhost:{PORT}" in up.stdout
-    assert "http://localhost:15674" in up.stdout
-    assert "http://localhost:5557" in up.stdout
-    assert listening(5557)  # Flower answers before `make up` returns
-    pids = [(RUN / "stack" / name).read_text().strip() for name in ("worker.pid", "flower.pid")]
-    pids.append((RUN / "stack" / "rabbitmq" / "rabbitmq.pid").read_text().strip())
+    assert f"http://localhost:{MANAGEMENT_PORT}" in up.stdout
+    assert f"http://localhost:{FLOWER_PORT}" in up.stdout
+    assert listening(FLOWER_PORT)  # Flower answers before `make up` returns
+    pids = [(stack_dir / name).read_text().strip() for name in ("worker.pid", "flower.pid")]
+    pids.append((stack_dir / "rabbitmq" / "rabbitmq.pid").read_text().strip())
     addresses = listening_sockets(pids)
     assert len(addresses) >= 5  # AMQP, management UI, Erlang distribution, epmd, Flower
     assert all(a.startswith(("127.0.0.1:", "[::1]:")) for a in addresses), addresses
-    again = make("up")
+    again = stack("up")
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
 
-    logs = Process(["make", "--no-print-directory", "logs"], RUN / "stack-logs.log", **STACK_ENV)
-    client = subprocess.run(
-        [PYTHON, "-c", "from tasks import add; print(add.delay(2, 3).get(timeout=10))"],
-        cwd=ROOT,
-        env={**os.environ, **STACK_ENV},
-        capture_output=True,
-        text=True,
+    logs = Process(
+        ["make", "-s", "-C", str(where), "logs"], tmp_path / "logs.log", STACK_DIR=str(stack_dir)
     )
-    assert client.stdout == "5\n", client.stderr
-    wait_for(lambda: "succeeded in" in logs.output(), what="make logs to show the task")
+    send = "from tasks import add; r = add.delay(2, 3); print(r.id, r.get(timeout=10))"
+    client = subprocess.run(
+        [PYTHON, "-c", send], cwd=ROOT, env={**os.environ, **STACK_ENV}, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    task_id, answer = client.stdout.split()
+    assert answer == "5", client.stderr
+    wait_for(lambda: f"[{task_id}] succeeded in" in logs.output(), what="make logs to show it")
     logs.stop()
-    status = make("status").stdout
+    status = stack("status").stdout
+    assert f"node celery-memo-stack-test-{port(0)}@localhost running" in status
     assert "1 node online" in status
-    assert "flower: http://localhost:5557" in status
+    assert f"flower: http://localhost:{FLOWER_PORT}" in status
+    queues = subprocess.run(
+        ["curl", "-s", "-u", "flower:flower", f"http://127.0.0.1:{FLOWER_PORT}/api/queues/length"],
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    assert '"name": "celery"' in queues  # the Broker page's data, from the management API
 
-    down = make("down")
+    down = stack("down")
     assert down.returncode == 0, down.stderr
-    assert not any(listening(port) for port in (PORT, 15674, 5557))
-    assert not (RUN / "stack" / "worker.pid").exists()
-    assert list((RUN / "stack").glob("flower.*")), "Flower saved its state on the way down"
+    assert not any(listening(p) for p in (PORT, MANAGEMENT_PORT, FLOWER_PORT))
+    assert not (stack_dir / "worker.pid").exists()
+    assert flower_saved(where, stack_dir, task_id), "Flower saved what it saw on the way down"
+
+    clean = stack("clean")
+    assert clean.returncode == 0, clean.stderr
+    assert not stack_dir.exists()
+
+
+# The distro's service: default node name and port, no management UI, user guest.
+DISTRO_NODE = {
+    "RABBITMQ_DIR": str(RUN / "distro-rabbitmq"),
+    "RABBITMQ_NODE": "rabbit",
+    "RABBITMQ_PORT": "5672",
+    "RABBITMQ_MANAGEMENT_PORT": "off",
+}
+
+
+@pytest.fixture(scope="module")
+def distro_rabbitmq():
+    """A RabbitMQ running where the distro's package runs it: localhost:5672."""
+    if listening(5672):
+        pytest.skip("port 5672 is taken (a stack of yours?): the distro's node needs it")
+    rabbitmq("start", **DISTRO_NODE)
+    yield
+    rabbitmq("stop", **DISTRO_NODE)
+
+
+# Nothing set but where the stack keeps its files: the post's defaults.
+DEFAULTS = {"STACK_DIR": str(RUN / "on-distro"), "FLOWER_PORT": str(FLOWER_PORT), "ADD_SLEEP": "1"}
+
+
+def make_defaults(target, **env):
+    """Run a make target at the repo root with DEFAULTS and env."""
+    return make(target, **DEFAULTS, **env)
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.usefixtures("distro_rabbitmq")
+def test_make_up_uses_a_rabbitmq_already_running_and_make_down_leaves_it(monkeypatch):
+    monkeypatch.delenv("CELERY_BROKER_URL")  # as in a user's shell
+    up = make_defaults("up")
+    try:
+        assert up.returncode == 0, up.stderr
+        assert (
+            "stack: a RabbitMQ already answers at pyamqp://guest@localhost:5672//: "
+            "using it (make down leaves it running)\n"
+        ) in up.stdout
+        assert "The stack is up (existing)" in up.stdout
+        assert "rabbitmq: not ours" in make_defaults("status").stdout
+        for session in readme_sessions():  # as written: no CELERY_BROKER_URL anywhere
+            result = run_session(session.text)
+            assert result.returncode == 0, session.name + result.stdout + result.stderr
+    finally:
+        down = make_defaults("down")
+    assert down.returncode == 0, down.stderr
+    assert not listening(FLOWER_PORT)
+    assert listening(5672), "the broker that was there is still there"
+
+
+@pytest.mark.usefixtures("distro_rabbitmq")
+def test_make_up_says_in_one_line_when_the_broker_refuses_the_login():
+    up = make_defaults("up", CELERY_BROKER_URL="pyamqp://nobody:wrong@localhost:5672//")
+
+    assert up.returncode != 0
+    assert up.stderr.splitlines()[0] == (
+        "broker: the RabbitMQ at amqp://nobody:**@localhost:5672// refuses this login; "
+        "set CELERY_BROKER_URL to a user it knows (see README.md, Install)"
+    )
+
+
+def test_make_up_says_in_one_line_when_something_else_holds_the_port():
+    with socket.create_server(("127.0.0.1", 0)) as other:  # a server that speaks no AMQP
+        taken = other.getsockname()[1]
+        up = make_defaults("up", CELERY_BROKER_URL=f"pyamqp://guest@localhost:{taken}//")
+
+    assert up.returncode != 0
+    assert up.stderr.splitlines()[0] == (
+        f"broker: something that is not RabbitMQ holds amqp://guest:**@localhost:{taken}//; "
+        "stop it, or set RABBITMQ_PORT and CELERY_BROKER_URL to a free port"
+    )

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Usage: tests/docker/stand-ins.sh IMAGE...
+# Makes sure each image docker-compose.yml uses is on the local Docker engine: already there,
+# else pulled, else (no image registry reachable, as on CI here) built under the same name
+# from Debian trixie's packages, on a base system made with debootstrap.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+base=celery-memo-stand-in/debian:trixie
+cache=/var/cache/celery-memo-stand-in  # debootstrap's downloads and log, out of the repo
+die() { echo "stand-ins: $*" >&2; exit 1; }
+
+# The Dockerfile standing in for an image, and the Debian package it is made of.
+recipe() {
+  case $1 in
+    rabbitmq:4.3-management) echo rabbitmq.Dockerfile rabbitmq-server ;;
+    python:3.13-slim) echo python.Dockerfile python3 ;;
+    *) return 1 ;;
+  esac
+}
+
+# A minimal Debian trixie as an image, made once and shared by the stand-ins.
+build_base() {
+  docker image inspect "$base" >/dev/null 2>&1 && return
+  command -v debootstrap >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
+  root=$(mktemp -d /var/tmp/stand-in-root.XXXXXX)
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$cache/debs"
+  debootstrap --variant=minbase --cache-dir="$cache/debs" trixie "$root" http://deb.debian.org/debian \
+    >"$cache/debootstrap.log" 2>&1 || die "debootstrap failed; see $cache/debootstrap.log"
+  # The host's CAs, so that pip inside trusts a TLS-inspecting network. The copy in
+  # /usr/local/share/ca-certificates survives update-ca-certificates, which rewrites the bundle.
+  mkdir -p "$root/etc/ssl/certs" "$root/usr/local/share/ca-certificates"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/usr/local/share/ca-certificates/host-bundle.crt"
+  # As in Debian's official images: packages start no services, and keep no .deb files.
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod +x "$root/usr/sbin/policy-rc.d"
+  echo 'Binary::apt::APT::Keep-Downloaded-Packages "false";' >"$root/etc/apt/apt.conf.d/docker-clean"
+  rm -f "$root"/var/cache/apt/archives/*.deb
+  # An imported image has no PATH of its own: give it the usual one.
+  tar -C "$root" -c . | docker import - "$base" >/dev/null \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["bash"]'
+  rm -rf "$root"
+  trap - EXIT
+}
+
+(($#)) || die "usage: $0 IMAGE..."
+for image; do recipe "$image" >/dev/null || die "no stand-in for $image"; done
+
+for image; do
+  docker image inspect "$image" >/dev/null 2>&1 && continue
+  # Bounded: where no registry is reachable the pull fails at once, but a slow one may hang.
+  timeout 120 docker pull -q "$image" >/dev/null 2>&1 && continue
+  read -r dockerfile package < <(recipe "$image")
+  build_base
+  docker build -q -t "$image" -f "$here/$dockerfile" "$here" >/dev/null ||
+    die "building a stand-in for $image failed (rerun: docker build -f $here/$dockerfile $here)"
+  version=$(docker run --rm --user root --entrypoint dpkg-query "$image" -W -f '${Version}' "$package")
+  echo "stand-ins: no registry; built $image from Debian trixie's $package ${version%-*}"
+done

@@ -1,0 +1,213 @@
+"""The Docker path: docker-compose.yml on a real engine, from a fresh copy of the repo.
+
+Skipped where no Docker engine with Compose v2 runs (CI sets one up).
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+from celery import Celery
+
+import flower_process
+from conftest import docker_ready, port
+from helpers import (
+    PYTHON,
+    ROOT,
+    Process,
+    fresh_copy,
+    readme_sessions,
+    run_session,
+    start_client,
+    wait_for,
+)
+from test_monitor import states_by_task
+
+PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5682), port(18082), port(5562)
+URL = f"pyamqp://guest@localhost:{PORT}//"  # the post's URL, on the tests' port
+# A project of its own, on ports of its own: a stack that `make up` runs is not touched.
+STACK_ENV = {
+    "COMPOSE_PROJECT_NAME": "celery-memo-tests",
+    "RABBITMQ_PORT": str(PORT),
+    "RABBITMQ_MANAGEMENT_PORT": str(MANAGEMENT_PORT),
+    "FLOWER_PORT": str(FLOWER_PORT),
+    # Long enough for the README's revoke sessions to catch a task running.
+    "ADD_SLEEP": "3",
+}
+
+
+WHY_NOT = docker_ready()
+pytestmark = [
+    pytest.mark.skipif(
+        bool(WHY_NOT),
+        reason=f"{WHY_NOT}: start a Docker engine with Compose v2 to run the Docker path "
+        "(on Debian as root: bash .ci/docker-engine.sh)",
+    ),
+    pytest.mark.xdist_group("docker"),
+]
+
+
+def run(*args, cwd, check=True, timeout=300):
+    """Run a command in the copy of the repo, with the tests' stack settings."""
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env={**os.environ, **STACK_ENV},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert not check or result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def services(clone):
+    """{service: its `docker compose ps` record}."""
+    out = run("docker", "compose", "ps", "--all", "--format", "json", cwd=clone).stdout
+    records = json.loads(out) if out.startswith("[") else [json.loads(r) for r in out.splitlines()]
+    return {record["Service"]: record for record in records}
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    """A fresh copy of the repo, its stack brought up by a plain `docker compose up`."""
+    clone = fresh_copy(tmp_path_factory.mktemp("docker") / "celery-memo")
+    run("docker", "compose", "down", "--volumes", cwd=clone)  # what an interrupted run left
+    before = sorted(p.relative_to(clone) for p in clone.rglob("*"))
+    up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, check=False)
+    logs = run("docker", "compose", "logs", cwd=clone, check=False).stdout
+    assert up.returncode == 0, up.stderr + logs[-3000:]
+    # Importing the lesson files wrote nothing, here or in the read-only /app.
+    assert sorted(p.relative_to(clone) for p in clone.rglob("*")) == before
+    (clone / ".venv").symlink_to(ROOT / ".venv")  # for `make`, as after `make install`
+    yield clone
+    run("docker", "compose", "down", "--volumes", cwd=clone, check=False)
+
+
+@pytest.fixture
+def client(clone, monkeypatch):
+    """A client of the Compose stack: the tutorial's settings, the post's URL."""
+    monkeypatch.setenv("CELERY_BROKER_URL", URL)  # Celery reads it before its settings
+    app = Celery("tasks", set_as_current=False)
+    app.config_from_object("celeryconfig")
+    yield app
+    app.backend.result_consumer.stop()  # its connection to the rpc reply queue
+    app.close()
+
+
+def add(client, *args):
+    """add.delay(*args), sent by name from this client."""
+    return client.send_task("tasks.add", args)
+
+
+def test_a_plain_compose_up_from_a_fresh_clone_comes_up_healthy(clone):
+    states = {name: (s["State"], s["Health"]) for name, s in services(clone).items()}
+    assert states == {
+        "rabbitmq": ("running", "healthy"),
+        "worker": ("running", "healthy"),
+        "flower": ("running", "healthy"),
+    }
+
+
+def test_every_published_port_is_on_loopback(clone):
+    published = [
+        (p["URL"], p["PublishedPort"])
+        for s in services(clone).values()
+        for p in s["Publishers"] or []
+        if p["PublishedPort"]
+    ]
+    assert sorted(port for _, port in published) == sorted([PORT, MANAGEMENT_PORT, FLOWER_PORT])
+    assert {url for url, _ in published} == {"127.0.0.1"}
+
+
+def test_the_worker_and_flower_run_as_a_user_and_no_log_warns_of_root(clone):
+    for service in ("worker", "flower"):
+        uid = run("docker", "compose", "exec", "-T", service, "id", "-u", cwd=clone).stdout
+        assert uid.strip() != "0", service
+    logs = run("docker", "compose", "logs", cwd=clone).stdout
+    assert "SecurityWarning" not in logs
+    assert "superuser privileges" not in logs
+
+
+@pytest.mark.usefixtures("clone")
+@pytest.mark.parametrize("session", readme_sessions(), ids=lambda s: s.name)
+def test_the_readme_sessions_run_as_shown_on_the_compose_stack(session):
+    result = run_session(session.text, CELERY_BROKER_URL=URL)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_monitor_py_sees_the_compose_workers_tasks(client, tmp_path):
+    monitor = Process([PYTHON, "monitor.py"], tmp_path / "monitor.log", CELERY_BROKER_URL=URL)
+    try:
+        with client.events.default_dispatcher() as dispatcher:
+
+            def heard():
+                dispatcher.send("task-sent", uuid="probe", name="probe")
+                return "probe" in monitor.output()
+
+            wait_for(heard, what="the monitor to listen")
+        result = add(client, 2, 3)
+        assert result.get(timeout=30) == 5
+        wait_for(lambda: "SUCCESS" in states_by_task(monitor.output())[result.id])
+    finally:
+        monitor.stop()
+    states = states_by_task(monitor.output())[result.id]
+    assert sorted(states) == sorted(["PENDING", "RECEIVED", "STARTED", "SUCCESS"])
+
+
+@pytest.mark.usefixtures("clone")
+def test_flower_asks_for_a_login_and_shows_the_worker_and_the_queues(monkeypatch):
+    monkeypatch.setattr(flower_process, "URL", f"http://127.0.0.1:{FLOWER_PORT}")
+
+    def request(path, auth=("flower", "flower")):  # flowerconfig.py's local default
+        return flower_process.request(path, auth=auth)
+
+    assert request("/api/workers", auth=None)[0] == 401
+    status, workers = request("/api/workers?refresh=1")
+    assert status == 200 and "celery@worker" in workers
+    # The Broker page and its API read the queues from RabbitMQ's management API.
+    status, queues = request("/api/queues/length")
+    assert status == 200 and "celery" in [q["name"] for q in queues["active_queues"]]
+    status, page = request("/broker")
+    assert status == 200 and ">celery<" in page.replace("\n", "").replace(" ", "")
+
+
+def test_make_status_and_logs_show_the_compose_stack(clone, client, tmp_path):
+    status = run("make", "-s", "status", cwd=clone).stdout
+    assert "celery-memo-tests-worker-1" in status and "(healthy)" in status
+    logs = Process(["make", "-s", "-C", str(clone), "logs"], tmp_path / "logs.log", **STACK_ENV)
+    try:
+        result = add(client, 2, 3)
+        assert result.get(timeout=30) == 5
+        wait_for(lambda: f"Task tasks.add[{result.id}] succeeded" in logs.output())
+    finally:
+        logs.stop()
+
+
+def test_a_task_queued_before_make_down_runs_after_make_up(clone):
+    client, ids = start_client(URL, ["celery", "celery"], timeout=60)
+
+    run("make", "-s", "down", cwd=clone)
+    assert services(clone) == {}
+    up = run("make", "-s", "up", cwd=clone)
+    assert "The stack is up (docker)" in up.stdout
+    assert "export CELERY_BROKER_URL" not in up.stdout  # the post's URL works as it is
+    answers, _ = client.communicate("\n", timeout=90)
+
+    assert json.loads(answers) == [1, 2]
+    logs = run("docker", "compose", "logs", "worker", cwd=clone).stdout
+    assert f"Task tasks.add[{ids[1]}] succeeded" in logs
+
+
+def test_make_clean_deletes_the_volumes(clone):
+    def volumes():
+        out = run("docker", "volume", "ls", "-q", "--filter", "name=celery-memo-tests_", cwd=clone)
+        return set(out.stdout.split())
+
+    assert {f"celery-memo-tests_{v}-data" for v in ("rabbitmq", "worker", "flower")} <= volumes()
+    run("make", "-s", "clean", cwd=clone)
+
+    assert volumes() == set()
+    assert services(clone) == {}
+    assert not (clone / ".run").exists()
