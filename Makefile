@@ -9,7 +9,7 @@ export QUICK CHART
 	screenshot lint clean
 
 help: ## Show this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create .venv with the tutorial's pinned requirements
 
@@ -24,11 +24,13 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
 
+# pip-compile (pip-tools): each pin says which requirement brought it in.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make pin" $(VENV)/bin/pip-compile -q --upgrade \
+	--strip-extras --no-emit-index-url --no-emit-find-links
+
 pin: dev ## Pin the newest releases of requirements*.in in requirements*.txt
-	$(VENV)/bin/pip-compile -q --upgrade --strip-extras --no-emit-index-url \
-		-o requirements.txt requirements.in
-	$(VENV)/bin/pip-compile -q --upgrade --strip-extras --no-emit-index-url \
-		-o requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
 
 up: install ## Start RabbitMQ, a worker and Flower in the background; returns when ready
 	@scripts/stack.sh up
@@ -64,7 +66,7 @@ test: dev ## Run the tests against a real RabbitMQ, real workers and, with Docke
 	$(VENV)/bin/pytest
 
 screenshot: dev ## Retake docs/flower-tasks.png, the README's picture of Flower
-	$(VENV)/bin/pytest -p no:xdist tests/test_flower_browser.py --screenshot=docs/flower-tasks.png
+	$(VENV)/bin/pytest -n0 tests/test_flower_browser.py --screenshot=docs/flower-tasks.png
 
 lint: dev ## Check the code with ruff
 	$(VENV)/bin/ruff check .

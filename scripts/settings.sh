@@ -1,12 +1,15 @@
 # Settings from the environment, checked before any of them reaches a command,
 # arithmetic or a config file. Sourced by the other scripts.
 
+# A value as it would be typed, on one line.
+shown() { printf "%q" "$1"; }
+
 # port_setting NAME DEFAULT [WORD]: $NAME as a TCP port number (or WORD, if given).
 port_setting() {
     local value=${!1:-$2}
     if [ -n "${3:-}" ] && [ "$value" = "$3" ]; then echo "$value"; return; fi
     if [[ ! $value =~ ^[0-9]{1,5}$ ]] || ((10#$value < 1 || 10#$value > 65535)); then
-        echo "${0##*/}: $1 must be a port number from 1 to 65535${3:+ or $3}, not '$value'" >&2
+        echo "${0##*/}: $1 must be a port number from 1 to 65535${3:+ or $3}, not $(shown "$value")" >&2
         exit 1
     fi
     echo "$((10#$value))"
@@ -17,7 +20,7 @@ port_setting() {
 path_setting() {
     local value=${!1:-$2}
     if [[ ! $value =~ ^[A-Za-z0-9._/+@-]+$ ]]; then
-        echo "${0##*/}: $1 must be a path of letters, digits and ._/+@-, not '$value'" >&2
+        echo "${0##*/}: $1 must be a path of letters, digits and ._/+@-, not $(shown "$value")" >&2
         exit 1
     fi
     echo "$value"

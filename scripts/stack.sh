@@ -13,6 +13,7 @@
 #   STACK          docker, native or existing: choose by hand
 #   STACK_DIR      the run directory (.run)
 #   FLOWER_PORT    Flower's port (5555)
+#   STACK_STOP_TIMEOUT  seconds `down` waits for the worker to finish its task (30)
 #   RABBITMQ_PORT, RABBITMQ_MANAGEMENT_PORT  as in scripts/rabbitmq.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,9 @@ run=$(path_setting STACK_DIR .run)
 port=$(port_setting RABBITMQ_PORT 5672)
 management_port=$(port_setting RABBITMQ_MANAGEMENT_PORT 8080 off)
 flower_port=$(port_setting FLOWER_PORT 5555)
+stop_timeout=${STACK_STOP_TIMEOUT:-30}
+[[ $stop_timeout =~ ^[0-9]{1,4}$ ]] ||
+    { echo "stack.sh: STACK_STOP_TIMEOUT must be whole seconds, not $(shown "$stop_timeout")" >&2; exit 1; }
 export RABBITMQ_DIR="${RABBITMQ_DIR:-$run/rabbitmq}" RABBITMQ_PORT="$port"
 export RABBITMQ_MANAGEMENT_PORT="$management_port" FLOWER_PORT="$flower_port"
 python=.venv/bin/python
@@ -77,7 +81,7 @@ choose() {
     case "${STACK:-}" in
         docker|native|existing) echo "$STACK"; return ;;
         "") ;;
-        *) die "STACK must be docker, native or existing, not '$STACK'" ;;
+        *) die "STACK must be docker, native or existing, not $(shown "$STACK")" ;;
     esac
     local status=0
     broker_check "$(broker_url native)" || status=$?
@@ -105,11 +109,11 @@ flower_pid() { our_pid flower "celery -A tasks flower --port=$flower_port"; }
 stop_process() {
     local name=$1 pid=$2
     kill -TERM "$pid"
-    for _ in $(seq 150); do
+    for _ in $(seq $((stop_timeout * 5))); do
         kill -0 "$pid" 2>/dev/null || { rm -f "$run/$name.pid"; return; }
         sleep 0.2
     done
-    die "the $name (pid $pid) is still running after 30 s, finishing its task; run make down again, or kill $pid (the task goes back to the queue)"
+    die "the $name (pid $pid) is still running after $stop_timeout s, finishing its task; run make down again, or kill $pid (the task goes back to the queue)"
 }
 
 start_worker() {

@@ -20,12 +20,12 @@ import host2
 from helpers import PYTHON, ROOT, Process, wait_for
 
 # The tests set every setting they depend on: none leaks in from the user's shell.
-LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_)|^(STACK|STACK_DIR|ADD_SLEEP)$")
+LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_|STACK)|^ADD_SLEEP$")
 for name in [name for name in os.environ if LEAKS.match(name)]:
     del os.environ[name]
 
 RUNS = ROOT / ".run" / "tests"
-SLOT = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+SLOT = host2.SLOT  # which parallel test process this is: 0, 1, ...
 RUN = RUNS / f"gw{SLOT}"
 
 
@@ -113,9 +113,9 @@ def pytest_sessionstart(session):
         pytest.exit(f"another test run (pid {other}) is using {RUNS}: wait for it", returncode=1)
     stop_leftovers(RUNS)
     if host2.POSSIBLE:
-        host2.remove()
+        host2.remove_all()
     shutil.rmtree(RUNS, ignore_errors=True)
-    RUNS.mkdir(parents=True)
+    RUNS.mkdir(parents=True, exist_ok=True)
     lock.write_text(str(os.getpid()))
     if not docker_ready():
         compose = (ROOT / "docker-compose.yml").read_text()
@@ -233,6 +233,7 @@ def start_worker(broker):
             RUN / f"{name}.log",
             **{"ADD_SLEEP": str(ADD_SLEEP), **env},
         )
+        process.node = node
         started.append(process)
         wait_for(lambda: f"{node} ready." in process.output(), what=f"{node} to be ready")
         return process

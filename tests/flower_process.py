@@ -40,15 +40,15 @@ def healthy():
         return False
 
 
-def start(db, persistent=True, **env):
-    """`celery -A tasks flower` with its state in db, logged in with USER."""
+def start(db, *options, persistent=True, **env):
+    """`celery -A tasks flower [options]` with its state in db, logged in with USER."""
     assert not healthy(), f"something already answers on port {PORT}"
     flags = ["--persistent=True"] if persistent else []
+    command = ["celery", "-A", "tasks", "flower", f"--port={PORT}", f"--db={db}"]
     process = Process(
-        [PYTHON, "-m", "celery", "-A", "tasks", "flower", f"--port={PORT}", f"--db={db}", *flags],
+        [PYTHON, "-m", *command, *flags, *options],
         RUN / f"flower-{next(_starts)}.log",
-        FLOWER_BASIC_AUTH=f"{USER}:{PASSWORD}",
-        **env,
+        **{"FLOWER_BASIC_AUTH": f"{USER}:{PASSWORD}", **env},
     )
     try:
         wait_for(healthy, what="Flower's health check")

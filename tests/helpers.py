@@ -78,6 +78,12 @@ def wait_for(condition, timeout=20, what="the condition"):
     return result
 
 
+def message_count(app, queue):
+    """How many messages wait in queue (declaring it, as a worker would)."""
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_declare(queue, durable=True).message_count
+
+
 def is_running(app, result, node):
     """True once worker node reports result's task among its active ones."""
     active = app.control.inspect(destination=[node], timeout=1).active() or {}
@@ -98,7 +104,8 @@ def start_client(broker, queues, timeout):
 
 
 class Process:
-    """A command run in its own process group at the repo root, output to a log file."""
+    """A command run in its own process group at the repo root, output to a log file,
+    with env added to the environment (None: taken out of it)."""
 
     def __init__(self, args, log, **env):
         self.log = Path(log)
@@ -107,7 +114,7 @@ class Process:
             self.popen = subprocess.Popen(
                 args,
                 cwd=ROOT,
-                env={**os.environ, **env},
+                env={k: v for k, v in {**os.environ, **env}.items() if v is not None},
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -4,9 +4,12 @@ import os
 import shutil
 import subprocess
 
-NAMESPACE = "celery-memo-host2"
-LINK, PEER = "cm-host1", "cm-host2"  # the two ends of the veth pair
-HOST1, HOST2 = "10.77.0.1", "10.77.0.2"  # this host and host 2, on their own link
+# One host 2 for each parallel test process (see conftest.py), on a link of its own.
+SLOT = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+PREFIX = "celery-memo-host2-"
+NAMESPACE = f"{PREFIX}{SLOT}"
+LINK, PEER = f"cm-host1-{SLOT}", f"cm-host2-{SLOT}"  # the two ends of the veth pair
+HOST1, HOST2 = f"10.77.{SLOT}.1", f"10.77.{SLOT}.2"  # this host and host 2
 POSSIBLE = os.geteuid() == 0 and shutil.which("ip") is not None
 
 
@@ -28,6 +31,14 @@ def create():
     ip("link", "set", PEER, "up", inside=True)
 
 
-def remove():
+def remove(namespace=NAMESPACE):
     """Remove host 2, and the veth pair with it."""
-    subprocess.run(["ip", "netns", "del", NAMESPACE], capture_output=True)
+    subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+
+
+def remove_all():
+    """Remove every host 2 that a run of the tests made, interrupted or not."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    for line in listed.splitlines():
+        if line.startswith(PREFIX):
+            remove(line.split()[0])

@@ -1,7 +1,7 @@
 """Run one README REPL session (its ``>>>`` lines) in a fresh interpreter, as doctest does.
 
-A line whose comment says "later" is one a reader types again after a wait:
-it is evaluated until its output matches, for up to 30 seconds.
+A line whose comment says "later" (後, in README.ja.md) is one a reader types again
+after a wait: it is evaluated until its output matches, for up to 30 seconds.
 
 Usage: python tests/pycon.py < session
 """
@@ -12,7 +12,7 @@ import re
 import sys
 import time
 
-LATER = re.compile(r"#.*\blater\b")
+LATER = re.compile(r"#.*(\blater\b|後)")
 
 
 def later(expression, want, timeout=30):

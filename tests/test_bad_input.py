@@ -11,15 +11,9 @@ from kombu import Producer
 from kombu.exceptions import EncodeError
 from kombu.utils.uuid import uuid
 
-from helpers import PYTHON, ROOT, wait_for
+from helpers import PYTHON, ROOT, message_count, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def message_count(app, queue):
-    """How many messages wait in queue (declaring it, as a worker would)."""
-    with app.connection_for_write() as connection:
-        return connection.default_channel.queue_declare(queue, durable=True).message_count
 
 
 def publish(app, body, **options):
@@ -153,3 +147,15 @@ def test_a_worker_with_a_bad_add_sleep_says_so_in_one_line():
 
     assert result.returncode == 1
     assert result.stderr == "tasks: ADD_SLEEP must be seconds, not 'a minute'\n"
+
+
+def test_make_passes_the_chart_path_without_running_it(tmp_path):
+    chart = f"{tmp_path}/my chart $(touch {tmp_path}/ran).png"
+
+    recipe = subprocess.run(
+        ["make", "-n", "--no-print-directory", "bench", "QUICK=1", f"CHART={chart}"],
+        cwd=ROOT, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+
+    assert '--chart "$CHART"' in recipe and chart not in recipe  # from the environment
+    assert not (tmp_path / "ran").exists()

@@ -38,22 +38,20 @@ STACK_ENV = {
 
 
 WHY_NOT = docker_ready()
-pytestmark = [
-    pytest.mark.skipif(
-        bool(WHY_NOT),
-        reason=f"{WHY_NOT}: start a Docker engine with Compose v2 to run the Docker path "
-        "(on Debian as root: bash .ci/docker-engine.sh)",
-    ),
-    pytest.mark.xdist_group("docker"),
-]
+pytestmark = pytest.mark.skipif(
+    bool(WHY_NOT),
+    reason=f"{WHY_NOT}: start a Docker engine with Compose v2 to run the Docker path "
+    "(on Debian as root: bash .ci/docker-engine.sh)",
+)
 
 
 def run(*args, cwd, check=True, timeout=300):
     """Run a command in the copy of the repo, with the tests' stack settings."""
+    shell = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}  # as a user's
     result = subprocess.run(
         args,
         cwd=cwd,
-        env={**os.environ, **STACK_ENV},
+        env={**shell, **STACK_ENV},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -75,14 +73,16 @@ def clone(tmp_path_factory):
     clone = fresh_copy(tmp_path_factory.mktemp("docker") / "celery-memo")
     run("docker", "compose", "down", "--volumes", cwd=clone)  # what an interrupted run left
     before = sorted(p.relative_to(clone) for p in clone.rglob("*"))
-    up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, check=False)
-    logs = run("docker", "compose", "logs", cwd=clone, check=False).stdout
-    assert up.returncode == 0, up.stderr + logs[-3000:]
-    # Importing the lesson files wrote nothing, here or in the read-only /app.
-    assert sorted(p.relative_to(clone) for p in clone.rglob("*")) == before
-    (clone / ".venv").symlink_to(ROOT / ".venv")  # for `make`, as after `make install`
-    yield clone
-    run("docker", "compose", "down", "--volumes", cwd=clone, check=False)
+    try:
+        up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, check=False)
+        logs = run("docker", "compose", "logs", cwd=clone, check=False).stdout
+        assert up.returncode == 0, up.stderr + logs[-3000:]
+        # Importing the lesson files wrote nothing, here or in the read-only /app.
+        assert sorted(p.relative_to(clone) for p in clone.rglob("*")) == before
+        (clone / ".venv").symlink_to(ROOT / ".venv")  # for `make`, as after `make install`
+        yield clone
+    finally:
+        run("docker", "compose", "down", "--volumes", cwd=clone, check=False)
 
 
 @pytest.fixture

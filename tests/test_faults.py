@@ -56,12 +56,12 @@ def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(app, start_worker
 
 
 @pytest.mark.parametrize(
-    ("state_db", "refused"),
-    [(None, True), ("", False)],
-    ids=["with worker_state_db", "in memory only"],
+    ("state_db", "stop", "refused"),
+    [(None, signal.SIGTERM, True), (None, signal.SIGKILL, False), ("", signal.SIGTERM, False)],
+    ids=["clean stop", "killed", "in memory only"],
 )
-def test_a_revoke_outlives_a_worker_restart_only_with_a_state_db(
-    app, start_worker, state_db, refused
+def test_a_revoke_outlives_a_worker_restart_only_after_a_clean_stop(
+    app, start_worker, state_db, stop, refused
 ):
     from tasks import add
 
@@ -70,7 +70,7 @@ def test_a_revoke_outlives_a_worker_restart_only_with_a_state_db(
     first = start_worker("keeper", "-Q", "restart", **env)
     app.control.revoke(task_id, destination=[f"keeper@{HOST}"], reply=True)
     assert f"Tasks flagged as revoked: {task_id}" in first.output()
-    first.stop()  # a clean stop, as a restart does
+    first.stop(stop)  # Celery writes worker_state_db as the worker exits cleanly
     start_worker("keeper", "-Q", "restart", **env)
 
     result = add.apply_async((2, 3), task_id=task_id, queue="restart")
@@ -82,7 +82,8 @@ def test_a_revoke_outlives_a_worker_restart_only_with_a_state_db(
 
 
 def test_queued_and_running_tasks_outlive_a_broker_restart(spare_broker, start_worker):
-    worker = start_worker("survivor", CELERY_BROKER_URL=SPARE_URL)
+    # 3 s a task: the first surely still runs when the broker goes down.
+    worker = start_worker("survivor", CELERY_BROKER_URL=SPARE_URL, ADD_SLEEP="3")
     repl, ids = start_client(SPARE_URL, ["celery"] * 3, timeout=30)
     wait_for(lambda: f"[{ids[0]}] received" in worker.output(), what="a task to start")
 

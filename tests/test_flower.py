@@ -26,8 +26,8 @@ def start_flower():
     """Start Flower processes: start_flower(db, **options); each is stopped afterwards."""
     started = []
 
-    def start(db, **options):
-        started.append(flower.start(db, **options))
+    def start(db, *options, **settings):
+        started.append(flower.start(db, *options, **settings))
         return started[-1]
 
     yield start
@@ -72,9 +72,31 @@ def test_flower_refuses_anyone_not_logged_in(path):
     assert flower.request(path)[0] == 200
 
 
+def test_a_flower_without_a_login_refuses_its_api(start_flower, db, tmp_path):
+    no_settings = tmp_path / "empty.py"  # the post's Flower: no flowerconfig.py, no login
+    no_settings.write_text("")
+    start_flower(
+        db, f"--conf={no_settings}", "--address=127.0.0.1", persistent=False, FLOWER_BASIC_AUTH=None
+    )
+
+    status, body = flower.request("/api/workers", auth=None)
+
+    assert status == 401
+    assert "FLOWER_UNAUTHENTICATED_API environment variable is required" in body
+
+
 @pytest.mark.usefixtures("running_flower")
-def test_the_health_check_needs_no_login():
+def test_the_health_check_and_the_metrics_need_no_login():
+    from tasks import add
+
+    assert add.delay(2, 3).get(timeout=10) == 5
     assert flower.request("/healthcheck", auth=None) == (200, "OK")
+    # It names the workers, and counts their tasks by name and event.
+    succeeded = f'flower_events_total{{worker="{WORKER}",type="task-succeeded",task="tasks.add"}}'
+    metrics = wait_for(
+        lambda: (r := flower.request("/metrics", auth=None)) and succeeded in r[1] and r
+    )
+    assert metrics[0] == 200
 
 
 @pytest.mark.usefixtures("running_flower")
@@ -125,11 +147,16 @@ def test_flower_keeps_its_tasks_across_a_clean_restart(start_flower, db, persist
     assert flower.task(result.id)["state"] == "SUCCESS"
 
 
-@pytest.mark.parametrize(("interval_ms", "kept"), [(1000, True), (600_000, False)])
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize(
+    ("interval_ms", "kept"),
+    [(None, True), ("600000", False)],
+    ids=["flowerconfig.py's 5 s", "no save before the kill"],
+)
 def test_a_killed_flower_keeps_what_it_saved_before_the_kill(start_flower, db, interval_ms, kept):
     from tasks import add
 
-    first = start_flower(db, FLOWER_STATE_SAVE_INTERVAL=str(interval_ms))
+    first = start_flower(db, **({"FLOWER_STATE_SAVE_INTERVAL": interval_ms} if interval_ms else {}))
     result = add.delay(2, 3)
     assert result.get(timeout=10) == 5
     wait_for(lambda: flower.task(result.id))
@@ -142,6 +169,26 @@ def test_a_killed_flower_keeps_what_it_saved_before_the_kill(start_flower, db, i
 
     start_flower(db)
     assert (flower.task(result.id) is not None) is kept
+
+
+def test_a_flower_whose_saved_state_is_unreadable_starts_empty(start_flower, db):
+    from tasks import add
+
+    first = start_flower(db)
+    result = add.delay(2, 3)
+    assert result.get(timeout=10) == 5
+    flower.wait_for_state(result.id, "SUCCESS")
+    assert first.stop(signal.SIGTERM) == 0  # a clean stop: saved
+    saved = list(db.parent.glob(f"{db.name}*"))
+    for path in saved:  # what a kill between two of a save's moves can leave
+        path.write_bytes(b"\x00" * 64)
+
+    second = start_flower(db)
+
+    assert flower.task(result.id) is None
+    assert "Failed to load state" in second.output()
+    assert "moving it aside and starting fresh" in second.output()
+    assert all(path.with_name(path.name + ".corrupt").exists() for path in saved)
 
 
 def readme_commands():

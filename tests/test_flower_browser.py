@@ -5,10 +5,9 @@ from celery.exceptions import TaskRevokedError
 from playwright.sync_api import expect, sync_playwright
 
 import flower_process as flower
-from conftest import WORKER
-from helpers import ROOT, wait_for
+from conftest import RUN, WORKER
+from helpers import wait_for
 
-SCREENSHOT = ROOT / "docs" / "flower-tasks.png"
 # Headless, as root, on a machine whose only network is this one.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -24,20 +23,28 @@ CHROMIUM_ARGS = [
 def page(tmp_path, worker):
     """A logged-in browser tab, with Flower running."""
     process = flower.start(tmp_path / "flower")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(
-            http_credentials={"username": flower.USER, "password": flower.PASSWORD},
-            viewport={"width": 1440, "height": 560},
-        )
-        yield context.new_page()
-        browser.close()
-    process.stop()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            context = browser.new_context(
+                http_credentials={"username": flower.USER, "password": flower.PASSWORD},
+                viewport={"width": 1440, "height": 560},
+            )
+            yield context.new_page()
+            browser.close()
+    finally:
+        process.stop()
 
 
-def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker):
+@pytest.fixture
+def screenshot(request):
+    """Where the picture of the Tasks page goes: `make screenshot` names the README's."""
+    return request.config.getoption("--screenshot") or RUN / "flower-tasks.png"
+
+
+def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker, screenshot):
     from tasks import add
 
     done = add.delay(2, 3)
@@ -68,4 +75,4 @@ def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker):
 
     page.goto(f"{flower.URL}/tasks")
     expect(rows[running]).to_contain_text("REVOKED")
-    page.screenshot(path=SCREENSHOT)
+    page.screenshot(path=screenshot)

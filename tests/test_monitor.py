@@ -9,8 +9,8 @@ from collections import defaultdict
 import pytest
 from celery.exceptions import TaskRevokedError
 
-from conftest import RUN, WORKER
-from helpers import PYTHON, ROOT, Process, is_running, wait_for
+from conftest import RUN
+from helpers import PYTHON, ROOT, Process, is_running, readme_block, wait_for
 
 STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) \{.*\}$")
 
@@ -39,7 +39,7 @@ def states_by_task(output):
     return states
 
 
-def test_monitor_prints_every_state_change(app, monitor, start_worker):
+def test_monitor_prints_every_state_change(app, monitor, start_worker, slow_worker):
     start_worker("extras", "-I", "extra_tasks", "-Q", "extras", PYTHONPATH="tests")
     from extra_tasks import reject, retry_once
     from tasks import add
@@ -48,8 +48,9 @@ def test_monitor_prints_every_state_change(app, monitor, start_worker):
     failed = add.delay("a", 1)
     assert ok.get(timeout=10) == 5
     assert isinstance(failed.get(propagate=False, timeout=10), TypeError)
-    running, queued = add.delay(2, 3), add.delay(2, 3)
-    wait_for(lambda: is_running(app, running, WORKER), what="the task to start")
+    # On the slow worker, the first surely still runs when terminate reaches it.
+    running, queued = (add.apply_async((2, 3), queue="slow") for _ in range(2))
+    wait_for(lambda: is_running(app, running, slow_worker.node), what="the task to start")
     queued.revoke()
     running.revoke(terminate=True)
     for result in (running, queued):
@@ -87,6 +88,27 @@ def test_monitor_prints_every_state_change(app, monitor, start_worker):
 
     assert monitor.stop(signal.SIGINT) == 0
     assert "Traceback" not in monitor.output()
+
+
+def normalized(line, task_id):
+    """A monitor line without what differs from run to run: the task id and runtime."""
+    return re.sub(r"'runtime': [\d.]+", "'runtime': T", line.replace(task_id, "ID"))
+
+
+def test_the_readme_shows_what_monitor_prints(monitor):
+    from tasks import add
+
+    shown = readme_block("### 6. Watch every state change").splitlines()
+    result = add.delay(2, 3)
+    assert result.get(timeout=10) == 5
+    wait_for(lambda: "SUCCESS" in states_by_task(monitor.output())[result.id])
+
+    printed = [line for line in monitor.output().splitlines() if result.id in line]
+    shown_id = STATUS.match(shown[0])[3]
+    # PENDING comes from the client, and may arrive after the worker's first lines.
+    assert sorted(normalized(line, result.id) for line in printed) == sorted(
+        normalized(line, shown_id) for line in shown
+    )
 
 
 def test_monitor_without_a_broker_says_so_in_one_line():

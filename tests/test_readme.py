@@ -1,19 +1,29 @@
-"""The README cannot drift: its REPL sessions run, its lists match the tree."""
+"""The documents cannot drift: their REPL sessions run, their links and lists match the tree."""
 
 import re
 import subprocess
 
 import pytest
 
-from helpers import ROOT, readme_block, readme_sessions, run_session
-from test_monitor import STATUS
+from helpers import ROOT, readme_block, run_session, sessions
 
-README = (ROOT / "README.md").read_text()
+CHAPTERS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.md"))
+DOCUMENTS = ["README.md", "README.ja.md", *CHAPTERS]
+TESTS = set(
+    re.findall(r"^def (test_\w+)", "".join(p.read_text() for p in ROOT.glob("tests/*.py")), re.M)
+)
+
+
+def existing(documents):
+    """The documents that are in the tree."""
+    return [document for document in documents if (ROOT / document).exists()]
 
 
 @pytest.mark.usefixtures("worker")
-@pytest.mark.parametrize("session", readme_sessions(), ids=lambda s: s.name)
-def test_readme_session_runs_as_shown(session):
+@pytest.mark.parametrize(
+    "session", [s for d in existing(DOCUMENTS) for s in sessions(d)], ids=lambda s: s.name
+)
+def test_every_session_runs_as_shown(session):
     result = run_session(session.text)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -33,21 +43,35 @@ def test_the_readme_shows_add_as_tasks_py_defines_it():
     assert readme_block("### 1. The task", "python") in (ROOT / "tasks.py").read_text()
 
 
-def test_the_readme_monitor_output_is_what_monitor_prints():
-    lines = readme_block("### 6. Watch every state change").splitlines()
-    assert [STATUS.match(line)[1] for line in lines] == [
-        "PENDING",
-        "RECEIVED",
-        "STARTED",
-        "SUCCESS",
+@pytest.mark.parametrize("document", existing(DOCUMENTS))
+def test_every_test_a_document_names_exists(document):
+    named = set(re.findall(r"`(test_\w+)`", (ROOT / document).read_text()))
+    assert named <= TESTS, named - TESTS
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_is_linked_from_the_readme_and_names_its_tests(chapter):
+    assert f"]({chapter})" in (ROOT / "README.md").read_text()
+    assert re.search(r"`test_\w+`", (ROOT / chapter).read_text()), "no claim names its test"
+
+
+@pytest.mark.parametrize("document", existing(DOCUMENTS))
+def test_every_local_link_leads_to_a_file(document):
+    text = (ROOT / document).read_text()
+    for target in re.findall(r"\]\(([^):#]+)(?:#[^)]*)?\)", text):
+        assert (ROOT / document).parent.joinpath(target).exists(), target
+
+
+def blocks(document):
+    """The fenced blocks of a document, without the comments on its `$` and `>>>` lines."""
+    text = (ROOT / document).read_text()
+    return [
+        (kind, re.sub(r"^((?:\$|>>>) .*?)\s*#.*$", r"\1", body, flags=re.M))
+        for kind, body in re.findall(r"```(\w+)\n(.*?)```", text, re.S)
     ]
 
 
-def test_every_test_the_readme_names_exists():
-    defined = set(
-        re.findall(
-            r"^def (test_\w+)", "".join(p.read_text() for p in (ROOT / "tests").glob("*.py")), re.M
-        )
-    )
-    named = set(re.findall(r"`(test_\w+)`", README))
-    assert named and named <= defined, named - defined
+def test_the_japanese_readme_shows_the_same_commands_and_sessions():
+    assert "[日本語](README.ja.md)" in (ROOT / "README.md").read_text()
+    assert "[English](README.md)" in (ROOT / "README.ja.md").read_text()
+    assert blocks("README.ja.md") == blocks("README.md")

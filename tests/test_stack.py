@@ -1,7 +1,9 @@
 """`make up`, `logs`, `status`, `down` and `clean` without Docker: a private node, or
 a RabbitMQ the machine already runs."""
 
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -10,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RUN, port, rabbitmq
+from conftest import RUN, port, rabbitmq, stop_leftovers
 from helpers import PYTHON, ROOT, Process, fresh_copy, readme_sessions, run_session, wait_for
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5674), port(15674), port(5557)
 # A stack of its own: a stack that `make up` left running is not touched.
 STACK_ENV = {
     "STACK": "native",
+    "COMPOSE_PROJECT_NAME": "celery-memo-stack-test",  # so `make clean` never reaches yours
     "RABBITMQ_NODE": f"celery-memo-stack-test-{port(0)}",
     "RABBITMQ_PORT": str(PORT),
     "RABBITMQ_MANAGEMENT_PORT": str(MANAGEMENT_PORT),
@@ -104,6 +107,9 @@ def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, t
     assert f"http://localhost:{MANAGEMENT_PORT}" in up.stdout
     assert f"http://localhost:{FLOWER_PORT}" in up.stdout
     assert listening(FLOWER_PORT)  # Flower answers before `make up` returns
+    if where != ROOT:  # a fresh copy: `make up` installed the tutorial's requirements only
+        assert (where / ".venv" / "bin" / "celery").exists()
+        assert not (where / ".venv" / "bin" / "pytest").exists()
     pids = [(stack_dir / name).read_text().strip() for name in ("worker.pid", "flower.pid")]
     pids.append((stack_dir / "rabbitmq" / "rabbitmq.pid").read_text().strip())
     addresses = listening_sockets(pids)
@@ -166,7 +172,12 @@ def distro_rabbitmq():
 
 
 # Nothing set but where the stack keeps its files: the post's defaults.
-DEFAULTS = {"STACK_DIR": str(RUN / "on-distro"), "FLOWER_PORT": str(FLOWER_PORT), "ADD_SLEEP": "1"}
+DEFAULTS = {
+    "STACK_DIR": str(RUN / "on-distro"),
+    "COMPOSE_PROJECT_NAME": "celery-memo-stack-test",
+    "FLOWER_PORT": str(FLOWER_PORT),
+    "ADD_SLEEP": "1",
+}
 
 
 def make_defaults(target, **env):
@@ -218,3 +229,112 @@ def test_make_up_says_in_one_line_when_something_else_holds_the_port():
         f"broker: something that is not RabbitMQ holds amqp://guest:**@localhost:{taken}//; "
         "stop it, or set RABBITMQ_PORT and CELERY_BROKER_URL to a free port"
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("RABBITMQ_PORT", "a[$(touch {marker})]", "RABBITMQ_PORT must be a port number"),
+        ("RABBITMQ_PORT", "70000", "RABBITMQ_PORT must be a port number"),
+        ("FLOWER_PORT", "$(touch {marker})", "FLOWER_PORT must be a port number"),
+        ("RABBITMQ_MANAGEMENT_PORT", "8080 ", "RABBITMQ_MANAGEMENT_PORT must be a port number"),
+        ("STACK_DIR", "run $(touch {marker})", "STACK_DIR must be a path of letters"),
+        ("RABBITMQ_DIR", "/tmp/a\nb", "RABBITMQ_DIR must be a path of letters"),
+        ("RABBITMQ_NODE", "x@y", "RABBITMQ_NODE must be a name of letters"),
+        ("STACK_STOP_TIMEOUT", "1e9", "STACK_STOP_TIMEOUT must be whole seconds"),
+    ],
+)
+def test_a_bad_setting_stops_make_up_in_one_line(tmp_path, setting, value, says):
+    marker = tmp_path / "ran"
+    env = {"STACK": "native", "STACK_DIR": str(RUN / "bad"), setting: value.format(marker=marker)}
+
+    up = make("up", **env)
+
+    assert up.returncode != 0
+    first, *rest = up.stderr.splitlines()
+    assert says in first, first
+    assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest), rest
+    assert not marker.exists(), "the value ran as a command"
+
+
+def stand_in(tmp_path, *argv):
+    """A process that is not the stack's, ignoring SIGTERM, with argv in its command line."""
+    ignore = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    process = subprocess.Popen([PYTHON, "-c", ignore, *argv], cwd=tmp_path)
+    wait_for(lambda: " ".join(argv) in Path(f"/proc/{process.pid}/cmdline").read_text("latin-1")
+             .replace("\0", " "))  # fmt: skip
+    return process
+
+
+def test_make_down_leaves_a_process_that_is_not_ours(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    other = stand_in(tmp_path, "an unrelated program")
+    for name in ("worker", "flower"):  # stale pid files, naming a process not ours
+        (run / f"{name}.pid").write_text(str(other.pid))
+    (run / "stack").write_text("existing")
+
+    down = make("down", STACK_DIR=str(run))
+
+    assert down.returncode == 0, down.stderr
+    assert other.poll() is None, "make down signalled a process it did not start"
+    other.kill()
+    other.wait()
+
+
+def test_make_down_says_what_is_still_running_when_a_stop_takes_too_long(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    worker = stand_in(tmp_path, "celery -A tasks worker -n", f"worker@{socket.gethostname()}")
+    (run / "worker.pid").write_text(str(worker.pid))
+    (run / "stack").write_text("existing")
+
+    down = make("down", STACK_DIR=str(run), STACK_STOP_TIMEOUT="1")
+
+    assert down.returncode != 0
+    assert down.stderr.splitlines()[0] == (
+        f"stack: the worker (pid {worker.pid}) is still running after 1 s, finishing its task; "
+        f"run make down again, or kill {worker.pid} (the task goes back to the queue)"
+    )
+    assert (run / "worker.pid").read_text() == str(worker.pid)  # still known
+    worker.kill()
+    worker.wait()
+
+
+def test_the_tests_take_no_setting_from_the_users_shell():
+    users = {
+        "RABBITMQ_DIR": "/somewhere/else",
+        "RABBITMQ_EXTRA_CONFIG": "listeners.tcp.default = 0.0.0.0:5672",
+        "FLOWER_ADDRESS": "0.0.0.0",
+        "CELERY_RESULT_PERSISTENT": "false",
+        "CELERY_BROKER_URL": "pyamqp://someone:secret@elsewhere//",
+        "STACK": "docker",
+        "ADD_SLEEP": "600",
+        "COMPOSE_PROJECT_NAME": "mine",
+    }
+    show = "import conftest, json, os; print(json.dumps(dict(os.environ)))"
+
+    seen = subprocess.run(
+        [PYTHON, "-c", show], cwd=ROOT / "tests", env={**os.environ, **users},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    environment = json.loads(seen.stdout)
+    assert not {k: v for k, v in users.items() if environment.get(k) == v}
+    assert environment["CELERY_BROKER_URL"].startswith("pyamqp://guest@localhost:")
+
+
+def test_the_next_run_stops_what_an_interrupted_run_left(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "gw3").mkdir(parents=True)
+    # A worker of a run cut short: started at the repo root, its pid file left behind.
+    left = Process([PYTHON, "-c", "import time; time.sleep(60)"], runs / "gw3" / "worker.log")
+    elsewhere = stand_in(tmp_path, "not started by the tests")  # not at the repo root
+    (runs / "gw3" / "other.pid").write_text(str(elsewhere.pid))
+
+    stop_leftovers(runs)
+
+    assert left.popen.wait(5) is not None
+    assert elsewhere.poll() is None
+    elsewhere.kill()
+    elsewhere.wait()

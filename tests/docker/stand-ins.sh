@@ -50,7 +50,12 @@ build_base() {
 for image; do recipe "$image" >/dev/null || die "no stand-in for $image"; done
 
 for image; do
-  docker image inspect "$image" >/dev/null 2>&1 && continue
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    # Say so on every run, not only the one that built it.
+    label=$(docker image inspect -f '{{index .Config.Labels "celery-memo.stand-in"}}' "$image")
+    [ -z "$label" ] || echo "stand-ins: the tests use a stand-in, $label"
+    continue
+  fi
   # Bounded: where no registry is reachable the pull fails at once, but a slow one may hang.
   timeout 120 docker pull -q "$image" >/dev/null 2>&1 && continue
   read -r dockerfile package < <(recipe "$image")
