@@ -7,16 +7,19 @@ log=/var/log/dockerd.log
 die() { echo "docker-engine: $*" >&2; exit 1; }
 # Debian's Compose prints "2.26.1-4", Docker's own "v2.x.y"; v1 has no `docker compose` at all.
 compose_v2() { [[ $(docker compose version --short 2>/dev/null) =~ ^v?([2-9]|[1-9][0-9]+)\. ]]; }
+# docker-compose.yml's healthchecks use start_interval: Docker Engine 25 or later.
+engine_25() { [[ $(dpkg-query -W -f '${Version}' docker.io 2>/dev/null) =~ ^(2[5-9]|[3-9][0-9])\. ]]; }
 
-if docker info >/dev/null 2>&1 && compose_v2; then exit 0; fi
+if docker info >/dev/null 2>&1 && compose_v2 && engine_25; then exit 0; fi
 if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
   die "no Docker engine with Compose v2 here, and installing one needs root and apt-get"
 fi
 
-if ! command -v dockerd >/dev/null || ! compose_v2; then
-  # bookworm's docker-compose is the Python v1 (no --wait): Compose v2 comes from trixie,
-  # pinned low so that only the packages named here are ever taken from it. Both are Go
-  # programs needing libc6 >= 2.34, so bookworm's libc stays.
+if ! engine_25 || ! compose_v2; then
+  # bookworm's docker.io is Engine 20.10 and its docker-compose the Python v1 (no --wait):
+  # both come from trixie (Engine 26, Compose 2.26), pinned low so that only the packages
+  # named here are ever taken from it. They need libc6 >= 2.34 and take bookworm's
+  # containerd and runc, so the rest of the machine stays bookworm.
   cat >/etc/apt/sources.list.d/trixie.sources <<'EOF'
 Types: deb
 URIs: http://deb.debian.org/debian
@@ -29,8 +32,11 @@ EOF
   # docker-buildx: the builder `docker build` and `docker compose build` use with the
   # engine's own BuildKit.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    docker.io docker-compose/trixie docker-buildx/trixie >/dev/null
+    docker.io/trixie docker-cli/trixie docker-compose/trixie docker-buildx/trixie >/dev/null
   compose_v2 || die "docker compose is still not v2: $(docker compose version 2>&1 | head -1)"
+  if pkill -x dockerd; then  # an older engine still runs: let it go first
+    for _ in $(seq 100); do pgrep -x dockerd >/dev/null || break; sleep 0.2; done
+  fi
 fi
 
 # No init system runs here, so start the engine by hand. Its defaults work on this kind of

@@ -5,6 +5,9 @@ of its own. A run that was interrupted leaves nothing that the next one does
 not stop first.
 """
 
+import base64
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -34,8 +37,10 @@ def port(base):
     return base + 10 * SLOT
 
 
-BROKER_PORT = port(5673)
-BROKER_URL = f"pyamqp://guest@localhost:{BROKER_PORT}//"
+# One node for every test process, started once per run; each process has a
+# virtual host of its own on it, so their workers and queues never meet.
+BROKER_PORT = 5673
+BROKER_URL = f"pyamqp://guest@localhost:{BROKER_PORT}/gw{SLOT}"
 # The worker's add() sleeps this long: long enough to see it run, short for a test.
 ADD_SLEEP = 1.0
 WORKER = f"celery@{socket.gethostname()}"
@@ -54,7 +59,13 @@ def node_settings(name, node_port, **more):
 
 
 # Its own node, ports and directory: a stack left by `make up` is never touched.
-BROKER_ENV = node_settings("tests", BROKER_PORT)
+DEFINITIONS = RUNS / "definitions.json"
+BROKER_ENV = {
+    **node_settings("tests", BROKER_PORT),
+    "RABBITMQ_DIR": str(RUNS / "tests-rabbitmq"),
+    "RABBITMQ_NODE": "celery-memo-tests",
+    "RABBITMQ_EXTRA_CONFIG": f"load_definitions = {DEFINITIONS}",
+}
 # Every process the tests start, and tasks.py imported here, use the tests' broker,
 # and their workers keep their revoked ids apart from a user's.
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
@@ -70,6 +81,11 @@ def docker_ready():
     version = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True)
     if version.returncode or not re.match(rb"v?[2-9]\.", version.stdout):
         return "no Compose v2 (docker compose)"
+    engine = subprocess.run(
+        ["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True
+    ).stdout
+    if int(engine.split(".")[0]) < 25:
+        return f"Docker Engine {engine.strip()} is older than 25 (healthchecks' start_interval)"
     return ""
 
 
@@ -97,6 +113,21 @@ def stop_leftovers(runs):
         os.kill(pid, signal.SIGKILL)
 
 
+def write_definitions(processes=16):
+    """What the tests' node loads as it starts: the user guest, with a virtual host for
+    each test process (a node that loads definitions makes no default user)."""
+    salt = os.urandom(4)  # RabbitMQ's own scheme: salt + SHA-256(salt + password)
+    password_hash = base64.b64encode(salt + hashlib.sha256(salt + b"guest").digest()).decode()
+    vhosts = ["/", *(f"gw{slot}" for slot in range(processes))]
+    DEFINITIONS.write_text(json.dumps({
+        "users": [{"name": "guest", "password_hash": password_hash, "tags": ["administrator"],
+                   "hashing_algorithm": "rabbit_password_hashing_sha256"}],
+        "vhosts": [{"name": vhost} for vhost in vhosts],
+        "permissions": [{"user": "guest", "vhost": vhost, "configure": ".*", "write": ".*",
+                         "read": ".*"} for vhost in vhosts],
+    }))  # fmt: skip
+
+
 def pytest_addoption(parser):
     parser.addoption("--screenshot", help="where the browser test saves its picture of Flower")
 
@@ -117,6 +148,8 @@ def pytest_sessionstart(session):
     shutil.rmtree(RUNS, ignore_errors=True)
     RUNS.mkdir(parents=True, exist_ok=True)
     lock.write_text(str(os.getpid()))
+    write_definitions()
+    rabbitmq("start")
     if not docker_ready():
         compose = (ROOT / "docker-compose.yml").read_text()
         images = re.findall(r"image: (rabbitmq:\S+)|FROM (\S+)", compose)
@@ -143,15 +176,18 @@ def rabbitmq(*args, **node):
     )
 
 
+def pytest_sessionfinish(session):
+    """Once per run, after every test process: stop the tests' node."""
+    if not hasattr(session.config, "workerinput"):
+        rabbitmq("stop")
+
+
 @pytest.fixture(scope="session")
 def broker():
-    """A fresh RabbitMQ node for this test session; yields its URL."""
-    rabbitmq("stop")
-    shutil.rmtree(RUN, ignore_errors=True)
-    RUN.mkdir(parents=True)
-    rabbitmq("start")
-    yield BROKER_URL
-    rabbitmq("stop")
+    """This test process's virtual host on the tests' node (pytest_sessionstart starts
+    it); yields its URL."""
+    RUN.mkdir(parents=True, exist_ok=True)
+    return BROKER_URL
 
 
 SPARE_PORT = port(5675)

@@ -40,7 +40,7 @@ STACK_ENV = {
 WHY_NOT = docker_ready()
 pytestmark = pytest.mark.skipif(
     bool(WHY_NOT),
-    reason=f"{WHY_NOT}: start a Docker engine with Compose v2 to run the Docker path "
+    reason=f"{WHY_NOT}: start Docker Engine 25+ with Compose v2 to run the Docker path "
     "(on Debian as root: bash .ci/docker-engine.sh)",
 )
 

@@ -92,11 +92,16 @@ def test_the_health_check_and_the_metrics_need_no_login():
     assert add.delay(2, 3).get(timeout=10) == 5
     assert flower.request("/healthcheck", auth=None) == (200, "OK")
     # It names the workers, and counts their tasks by name and event.
-    succeeded = f'flower_events_total{{worker="{WORKER}",type="task-succeeded",task="tasks.add"}}'
-    metrics = wait_for(
-        lambda: (r := flower.request("/metrics", auth=None)) and succeeded in r[1] and r
-    )
-    assert metrics[0] == 200
+    labels = [f'worker="{WORKER}"', 'type="task-succeeded"', 'task="tasks.add"']
+
+    def counted():
+        status, metrics = flower.request("/metrics", auth=None)
+        return status == 200 and any(
+            line.startswith("flower_events_total{") and all(label in line for label in labels)
+            for line in metrics.splitlines()
+        )
+
+    wait_for(counted, what="/metrics to count the task, with no login")
 
 
 @pytest.mark.usefixtures("running_flower")
