@@ -5,9 +5,7 @@
 #
 # Its data, config, logs and pid file live in one directory, so `stop` stops
 # exactly this node and deleting the directory forgets it. Every port it opens
-# is bound to 127.0.0.1. On a machine that has a Docker engine but cannot
-# install the package, the node runs in a container of the image that
-# docker-compose.yml names. Settings come from the environment:
+# is bound to 127.0.0.1. Settings come from the environment:
 #   RABBITMQ_DIR              where the node lives      (.run/rabbitmq)
 #   RABBITMQ_NODE             its Erlang node name      (celery-memo)
 #   RABBITMQ_PORT             AMQP port                 (5672)
@@ -31,12 +29,8 @@ bin=/usr/lib/rabbitmq/bin
 
 installed() { [ -x "$bin/rabbitmq-server" ]; }
 
-installable() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
-
-in_docker() { ! installed && ! installable && docker info >/dev/null 2>&1; }
-
 install() {
-    installed || in_docker && return
+    installed && return
     scripts/os-packages.sh rabbitmq-server
 }
 
@@ -53,25 +47,7 @@ export RABBITMQ_DIST_PORT=$((port + 20000))
 export ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 
-running() {
-    if in_docker; then
-        [ -n "$(docker ps -q --filter "name=^${node%@*}$")" ]
-    else
-        [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null
-    fi
-}
-
-docker_start() {
-    local image ports=(-p "127.0.0.1:$port:5672")
-    image=$(grep -m1 -oE 'rabbitmq:[0-9][^ ]*' docker-compose.yml)
-    [ "$management_port" = off ] || ports+=(-p "127.0.0.1:$management_port:15672")
-    docker run -d --rm --name "${node%@*}" "${ports[@]}" "$image" >/dev/null
-    for _ in $(seq 60); do
-        docker exec "${node%@*}" rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && return
-        sleep 1
-    done
-    die "container ${node%@*} did not start; see: docker logs ${node%@*}"
-}
+running() { [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; }
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -83,11 +59,6 @@ start() {
     for p in "$port" "$management_port"; do
         [ "$p" != off ] && port_taken "$p" && die "port $p is already in use; stop what holds it, or set RABBITMQ_PORT / RABBITMQ_MANAGEMENT_PORT"
     done
-    if in_docker; then
-        docker_start
-        echo "rabbitmq: container ${node%@*} running (amqp://localhost:$port, management UI: $management_port)"
-        return
-    fi
     install
     mkdir -p "$dir/log"
     : > "$RABBITMQ_CONF_ENV_FILE"
@@ -109,10 +80,6 @@ start() {
 }
 
 stop() {
-    if in_docker; then
-        running && docker stop "${node%@*}" >/dev/null && echo "rabbitmq: container ${node%@*} stopped"
-        return 0
-    fi
     if running; then
         "$bin/rabbitmqctl" -q stop "$RABBITMQ_PID_FILE" >/dev/null
         echo "rabbitmq: node $node stopped"

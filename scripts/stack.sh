@@ -13,7 +13,7 @@
 #   STACK          docker, native or existing: choose by hand
 #   STACK_DIR      the run directory (.run)
 #   FLOWER_PORT    Flower's port (5555)
-#   STACK_STOP_TIMEOUT  seconds `down` waits for the worker to finish its task (30)
+#   STACK_STOP_TIMEOUT  seconds `down` waits for the worker to finish its task (90)
 #   RABBITMQ_PORT, RABBITMQ_MANAGEMENT_PORT  as in scripts/rabbitmq.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,14 +23,15 @@ run=$(path_setting STACK_DIR .run)
 port=$(port_setting RABBITMQ_PORT 5672)
 management_port=$(port_setting RABBITMQ_MANAGEMENT_PORT 8080 off)
 flower_port=$(port_setting FLOWER_PORT 5555)
-stop_timeout=${STACK_STOP_TIMEOUT:-30}
+stop_timeout=${STACK_STOP_TIMEOUT:-90}  # longer than add()'s 60 s
 [[ $stop_timeout =~ ^[0-9]{1,4}$ ]] ||
     { echo "stack.sh: STACK_STOP_TIMEOUT must be whole seconds, not $(shown "$stop_timeout")" >&2; exit 1; }
 export RABBITMQ_DIR="${RABBITMQ_DIR:-$run/rabbitmq}" RABBITMQ_PORT="$port"
 export RABBITMQ_MANAGEMENT_PORT="$management_port" FLOWER_PORT="$flower_port"
 python=.venv/bin/python
 celery=.venv/bin/celery
-worker="worker@$(hostname -s)"
+# celery multi names the worker after the host as Python sees it.
+worker="worker@$("$python" -c 'import socket; print(socket.gethostname())' 2>/dev/null || hostname)"
 
 die() { echo "stack: $*" >&2; exit 1; }
 
@@ -61,6 +62,16 @@ still_up() {
         native) node_running && echo native ;;
         existing) worker_pid >/dev/null && echo existing ;;
     esac
+}
+
+# Compose would stop half-way on a port in use: say so first, in one line.
+ports_free() {
+    local p
+    for p in "$@"; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            die "port $p is already in use; stop what holds it, or set RABBITMQ_PORT, RABBITMQ_MANAGEMENT_PORT or FLOWER_PORT"
+        fi
+    done
 }
 
 # A URL without its password, to print.
@@ -117,7 +128,10 @@ stop_process() {
 }
 
 start_worker() {
-    worker_pid >/dev/null && return
+    if worker_pid >/dev/null; then
+        echo "stack: the worker is already running; make down first to change its settings (ADD_SLEEP)"
+        return
+    fi
     # Revoked ids are kept beside the worker's log (see celeryconfig.py).
     CELERY_WORKER_STATE_DB="$run/%n.state" "$celery" multi start worker -A tasks \
         --loglevel=info --concurrency=1 --pidfile="$run/%n.pid" --logfile="$run/%n.log" >/dev/null
@@ -166,14 +180,18 @@ up() {
     CELERY_BROKER_URL=$(broker_url "$stack")
     case $stack in
         docker)
-            # --wait returns once every service's healthcheck passes.
-            compose up -d --wait
+            [ "$(still_up)" = docker ] || ports_free "$port" "$management_port" "$flower_port"
+            # --wait returns once every service's healthcheck passes; --build picks up
+            # new pins in requirements.txt (the image is cached otherwise).
+            compose up -d --wait --build
             ;;
         native|existing)
             if [ "$stack" = native ]; then
                 scripts/rabbitmq.sh start
                 export FLOWER_BROKER_API="http://guest:guest@localhost:$management_port/api/"
             else
+                # Where RabbitMQ's management plugin listens by default, if it is on.
+                export FLOWER_BROKER_API="${FLOWER_BROKER_API:-http://guest:guest@localhost:15672/api/}"
                 echo "stack: a RabbitMQ already answers at $(hide_password "$CELERY_BROKER_URL"): using it (make down leaves it running)"
             fi
             start_worker

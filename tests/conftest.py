@@ -41,6 +41,8 @@ def port(base):
 # virtual host of its own on it, so their workers and queues never meet.
 BROKER_PORT = 5673
 BROKER_URL = f"pyamqp://guest@localhost:{BROKER_PORT}/gw{SLOT}"
+# A second one, for the README's sessions and the worker they talk to.
+README_BROKER_URL = f"{BROKER_URL}-readme"
 # The worker's add() sleeps this long: long enough to see it run, short for a test.
 ADD_SLEEP = 1.0
 WORKER = f"celery@{socket.gethostname()}"
@@ -118,7 +120,7 @@ def write_definitions(processes=16):
     each test process (a node that loads definitions makes no default user)."""
     salt = os.urandom(4)  # RabbitMQ's own scheme: salt + SHA-256(salt + password)
     password_hash = base64.b64encode(salt + hashlib.sha256(salt + b"guest").digest()).decode()
-    vhosts = ["/", *(f"gw{slot}" for slot in range(processes))]
+    vhosts = ["/", *(f"gw{slot}{part}" for slot in range(processes) for part in ("", "-readme"))]
     DEFINITIONS.write_text(json.dumps({
         "users": [{"name": "guest", "password_hash": password_hash, "tags": ["administrator"],
                    "hashing_algorithm": "rabbit_password_hashing_sha256"}],

@@ -15,9 +15,10 @@ USER, PASSWORD = "tests", "flower-tests-password"
 _starts = itertools.count(1)
 
 
-def request(path, method="GET", auth=(USER, PASSWORD)):
-    """(HTTP status, body) of a request to Flower; body parsed when it is JSON."""
-    req = urllib.request.Request(URL + path, method=method)
+def request(path, method="GET", auth=(USER, PASSWORD), url=None):
+    """(HTTP status, body) of a request to Flower (the tests' own, unless url says which);
+    body parsed when it is JSON."""
+    req = urllib.request.Request((url or URL) + path, method=method)
     if auth:
         token = base64.b64encode(":".join(auth).encode()).decode()
         req.add_header("Authorization", f"Basic {token}")

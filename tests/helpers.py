@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from amqp.exceptions import NotFound
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -79,9 +81,12 @@ def wait_for(condition, timeout=20, what="the condition"):
 
 
 def message_count(app, queue):
-    """How many messages wait in queue (declaring it, as a worker would)."""
+    """How many messages wait in queue (none, if there is no such queue)."""
     with app.connection_for_write() as connection:
-        return connection.default_channel.queue_declare(queue, durable=True).message_count
+        try:
+            return connection.default_channel.queue_declare(queue, passive=True).message_count
+        except NotFound:
+            return 0
 
 
 def is_running(app, result, node):

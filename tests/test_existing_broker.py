@@ -34,7 +34,7 @@ DEFAULTS = {
     "STACK_DIR": str(RUN / "on-distro"),
     "COMPOSE_PROJECT_NAME": "celery-memo-stack-test",
     "FLOWER_PORT": str(FLOWER_PORT),
-    "ADD_SLEEP": "1",
+    "ADD_SLEEP": "3",  # for a reader's "a moment later"
 }
 
 

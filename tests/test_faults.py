@@ -6,6 +6,7 @@ revoked, and how many times each ran where a task may run twice.
 
 import json
 import os
+import re
 import signal
 import socket
 import time
@@ -17,7 +18,7 @@ from kombu.exceptions import OperationalError
 from kombu.utils.uuid import uuid
 
 from conftest import SPARE_URL
-from helpers import is_running, start_client, wait_for
+from helpers import PYTHON, Process, is_running, start_client, wait_for
 
 HOST = socket.gethostname()
 QUEUE = "faults"
@@ -31,20 +32,21 @@ def runs(worker, result):
 def test_a_task_whose_pool_process_is_killed_runs_again(app, start_worker):
     from tasks import add
 
-    worker = start_worker("faults", "-Q", QUEUE)
+    worker = start_worker("faults", "-Q", QUEUE, ADD_SLEEP="3")  # still runs at the kill
     result = add.apply_async((2, 3), queue=QUEUE)
     wait_for(lambda: is_running(app, result, f"faults@{HOST}"), what="the task to start")
-    stats = app.control.inspect(destination=[f"faults@{HOST}"]).stats()
+    stats = app.control.inspect(destination=[f"faults@{HOST}"], timeout=5).stats()
     os.kill(stats[f"faults@{HOST}"]["pool"]["processes"][0], signal.SIGKILL)
 
     assert result.get(timeout=20) == 5
     assert runs(worker, result) == 2  # cut short once, then run to the end
+    assert "WorkerLostError" in worker.output()
 
 
 def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(app, start_worker):
     from tasks import add
 
-    doomed = start_worker("doomed", "-Q", QUEUE)
+    doomed = start_worker("doomed", "-Q", QUEUE, ADD_SLEEP="3")  # still runs at the kill
     result = add.apply_async((2, 3), queue=QUEUE)
     wait_for(lambda: is_running(app, result, f"doomed@{HOST}"), what="the task to start")
     doomed.stop(signal.SIGKILL)
@@ -93,6 +95,7 @@ def test_queued_and_running_tasks_outlive_a_broker_restart(spare_broker, start_w
     # The task running when the broker went down could not be acknowledged, so it ran
     # again; the queued ones ran once.
     assert sorted(worker.output().count(f"[{i}] received") for i in ids) == [1, 1, 2]
+    assert "CPendingDeprecationWarning" in worker.output()  # see What survives what
 
 
 def test_an_unread_result_outlives_a_broker_restart_only_if_persistent(spare_broker, start_worker):
@@ -121,3 +124,19 @@ def test_sending_to_an_unreachable_broker_fails_within_seconds(monkeypatch):
     with pytest.raises(OperationalError, match="Connection refused"):
         client.send_task("tasks.add", (2, 3))
     assert time.monotonic() - started < 10
+
+
+def test_a_worker_waits_for_a_broker_that_is_down(tmp_path):
+    worker = Process(
+        [PYTHON, "-m", "celery", "-A", "tasks", "worker", "-n", f"waiting@{HOST}"],
+        tmp_path / "waiting.log",
+        CELERY_BROKER_URL="pyamqp://guest@localhost:1//",
+    )
+    try:
+        wait_for(lambda: "Trying again in" in worker.output(), what="the worker to say it waits")
+        assert re.search(
+            r"consumer: Cannot connect to amqp://guest:\*\*@[\w.]+:1//", worker.output()
+        )
+        assert worker.popen.poll() is None  # waiting, not gone
+    finally:
+        worker.stop(signal.SIGKILL)

@@ -9,8 +9,8 @@ import pytest
 from celery.exceptions import TaskRevokedError
 
 import flower_process as flower
-from conftest import WORKER
-from helpers import readme_block, wait_for
+from conftest import WORKER, port
+from helpers import ROOT, Process, fresh_copy, readme_block, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -43,7 +43,9 @@ def running_flower(start_flower, db):
 
 def last_saved(db):
     """When Flower last wrote its state file, or 0."""
-    return max((p.stat().st_mtime for p in Path(db).parent.glob(f"{Path(db).name}*")), default=0)
+    saved = Path(db).parent.glob(f"{Path(db).name}*")
+    # Not the .tmp files of a save in progress: only what a finished save moved in place.
+    return max((p.stat().st_mtime for p in saved if ".tmp" not in p.name), default=0)
 
 
 @pytest.mark.usefixtures("running_flower")
@@ -83,6 +85,21 @@ def test_a_flower_without_a_login_refuses_its_api(start_flower, db, tmp_path):
 
     assert status == 401
     assert "FLOWER_UNAUTHENTICATED_API environment variable is required" in body
+
+
+@pytest.mark.usefixtures("running_flower")
+@pytest.mark.parametrize(
+    "path", ["/api/task/revoke/{id}?terminate=true", "/api/worker/shutdown/{worker}"]
+)
+def test_flower_refuses_a_command_from_anyone_not_logged_in(path):
+    from tasks import add
+
+    result = add.delay(2, 3)
+    command = path.format(id=result.id, worker=WORKER)
+
+    assert flower.request(command, method="POST", auth=None)[0] == 401
+    assert result.get(timeout=10) == 5  # not revoked, and the worker still runs
+    assert add.delay(1, 1).get(timeout=10) == 2
 
 
 @pytest.mark.usefixtures("running_flower")
@@ -217,10 +234,38 @@ def test_the_readme_curl_commands_work_as_shown(request):
             command = command.replace(shown, real)
         return subprocess.run(["bash", "-c", command], capture_output=True, text=True).stdout
 
-    wait_for(lambda: run(list_workers) == workers.replace("celery@myhost", WORKER) + "\n")
+    wait_for(lambda: run(list_workers) == workers.replace("worker@myhost", WORKER) + "\n")
     request.getfixturevalue("slow_worker")
     result = add.apply_async((2, 3), queue="slow")
     flower.wait_for_state(result.id, "STARTED")
     assert run(terminate, result.id) == revoked.replace("<task id>", result.id)
     with pytest.raises(TaskRevokedError, match="terminated"):
         result.get(timeout=10)
+
+
+def test_make_flower_runs_the_posts_persistent_flower(tmp_path):
+    copy = fresh_copy(tmp_path / "copy")
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    flower_port = port(5559)
+    process = Process(
+        ["make", "-s", "-C", str(copy), "flower"],
+        tmp_path / "make-flower.log",
+        FLOWER_PORT=str(flower_port),  # the README's way beside the stack's Flower
+        FLOWER_PERSISTENT="True",  # the post's way
+    )
+    try:
+        url = f"http://127.0.0.1:{flower_port}"
+        local = ("flower", "flower")  # flowerconfig.py's local default
+
+        def answers():
+            try:
+                return flower.request("/api/workers", url=url, auth=local)[0] == 200
+            except OSError:  # not listening yet
+                return False
+
+        wait_for(answers, timeout=30, what="make flower to answer")
+        assert flower.request("/api/workers", url=url, auth=None)[0] == 401
+    finally:
+        process.stop(signal.SIGTERM)
+    # The post's default place for its state: files named flower* where it runs.
+    assert [p for p in copy.glob("flower*") if p.name != "flowerconfig.py"]

@@ -15,10 +15,11 @@ from helpers import PYTHON, ROOT, Process, is_running, readme_block, wait_for
 STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) \{.*\}$")
 
 
-@pytest.fixture
-def monitor(app, worker):
-    """`python monitor.py`, started and listening."""
-    process = Process([PYTHON, "monitor.py"], RUN / "monitor.log")
+@pytest.fixture(params=[[PYTHON, "monitor.py"]], ids=["python monitor.py"])
+def monitor(request, app, worker):
+    """The monitor as the README starts it (the command in the test's parameter),
+    started and listening."""
+    process = Process(request.param, RUN / "monitor.log")
     with app.events.default_dispatcher() as dispatcher:
 
         def heard():
@@ -95,6 +96,9 @@ def normalized(line, task_id):
     return re.sub(r"'runtime': [\d.]+", "'runtime': T", line.replace(task_id, "ID"))
 
 
+@pytest.mark.parametrize(
+    "monitor", [["make", "-s", "monitor"]], indirect=True, ids=["make monitor"]
+)
 def test_the_readme_shows_what_monitor_prints(monitor):
     from tasks import add
 

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from helpers import ROOT, readme_block, run_session, sessions
+from conftest import README_BROKER_URL, RUN, WORKER
+from helpers import ROOT, Process, readme_block, run_session, sessions, wait_for
 
 CHAPTERS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.md"))
 DOCUMENTS = ["README.md", "README.ja.md", *CHAPTERS]
@@ -19,12 +20,26 @@ def existing(documents):
     return [document for document in documents if (ROOT / document).exists()]
 
 
-@pytest.mark.usefixtures("worker")
+@pytest.fixture(scope="module")
+def readme_worker(broker):
+    """`make worker`, the post's command, on a virtual host of its own, its add() slow
+    enough (3 s) for a reader's "a moment later"; yields the broker URL for the sessions."""
+    process = Process(
+        ["make", "--no-print-directory", "worker"],
+        RUN / "readme-worker.log",
+        CELERY_BROKER_URL=README_BROKER_URL,
+        ADD_SLEEP="3",
+    )
+    wait_for(lambda: f"{WORKER} ready." in process.output(), timeout=60, what="the worker")
+    yield README_BROKER_URL
+    process.stop()
+
+
 @pytest.mark.parametrize(
     "session", [s for d in existing(DOCUMENTS) for s in sessions(d)], ids=lambda s: s.name
 )
-def test_every_session_runs_as_shown(session):
-    result = run_session(session.text)
+def test_every_session_runs_as_shown(session, readme_worker):
+    result = run_session(session.text, CELERY_BROKER_URL=readme_worker)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

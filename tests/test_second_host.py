@@ -2,12 +2,13 @@
 
 import json
 import signal
+import subprocess
 
 import pytest
 
 import host2
 from conftest import SPARE_NODE, SPARE_PORT, SPARE_URL, rabbitmq
-from helpers import start_client, wait_for
+from helpers import PYTHON, start_client, wait_for
 
 USER, PASSWORD = "host2", "host2-password"  # host 2's own RabbitMQ user, not guest
 THERE = f"pyamqp://{USER}:{PASSWORD}@{host2.HOST1}:{SPARE_PORT}//"
@@ -30,7 +31,10 @@ def host2_user(spare_broker):
 def host2_worker(host2_user, start_worker):
     """A worker on host 2, reaching the broker over the link."""
     process = start_worker(
-        "host2", prefix=["ip", "netns", "exec", host2.NAMESPACE], CELERY_BROKER_URL=THERE
+        "host2",
+        prefix=["ip", "netns", "exec", host2.NAMESPACE],
+        CELERY_BROKER_URL=THERE,
+        ADD_SLEEP="5",  # still running when the link is cut
     )
     yield process
     process.stop(signal.SIGKILL)  # cut off, it would wait for the broker to say goodbye
@@ -51,3 +55,16 @@ def test_two_hosts_share_the_tasks_and_a_cut_link_loses_none(host2_worker, start
     assert json.loads(answers) == [1, 2, 3, 4]
     assert f"[{cut}] succeeded" in host1_worker.output()  # its task ran again, on host 1
     assert any(f"[{i}] received" in host1_worker.output() for i in ids if i != cut)
+
+
+def test_guest_is_refused_from_another_host(host2_user):
+    guest = f"pyamqp://guest:guest@{host2.HOST1}:{SPARE_PORT}//"
+    connect = f"from kombu import Connection; Connection({guest!r}).connect()"
+
+    tried = subprocess.run(
+        ["ip", "netns", "exec", host2.NAMESPACE, PYTHON, "-c", connect],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert tried.returncode != 0
+    assert "ACCESS_REFUSED" in tried.stderr  # RabbitMQ lets guest in from localhost only

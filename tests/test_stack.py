@@ -27,8 +27,8 @@ STACK_ENV = {
     "CELERY_BROKER_URL": f"pyamqp://guest@localhost:{PORT}//",
     "ADD_SLEEP": "0",
 }
-# Run as root, the tests run the stack as a desktop user would: a user of its own,
-# in a fresh copy of the repo, with the system's Python.
+# The stack runs as a desktop user would: in a fresh copy of the repo, with the
+# system's Python, and (when the tests run as root) as a user of its own.
 USER = "celery-memo-test"
 DESKTOP = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHON": "/usr/bin/python3"}
 
@@ -63,25 +63,27 @@ def listening(where):
 
 @pytest.fixture
 def desktop():
-    """Where the stack runs, and as whom: a copy owned by a user that is not root, when
-    the tests run as root; else the repo itself, as the user running the tests."""
-    if os.geteuid() != 0:
-        yield ROOT, None, RUN / "stack"
-        return
-    subprocess.run(["useradd", "--create-home", USER], capture_output=True)
+    """Where the stack runs, and as whom: a fresh copy of the repo, owned by a user that is
+    not root when the tests run as root (else by the user running them)."""
     home = Path(tempfile.mkdtemp(prefix="celery-memo-desktop-"))  # outside pytest's root-only dir
     home.chmod(0o755)
     where = fresh_copy(home / "celery-memo")
-    subprocess.run(["chown", "-R", f"{USER}:{USER}", where], check=True)
-    yield where, USER, where / ".run"
-    shutil.rmtree(home)
+    user = None
+    if os.geteuid() == 0:
+        user = USER
+        subprocess.run(["useradd", "--create-home", USER], capture_output=True)
+        subprocess.run(["chown", "-R", f"{USER}:{USER}", where], check=True)
+    yield where, user, where / ".run"
+    shutil.rmtree(home, ignore_errors=True)
+    if user:
+        subprocess.run(["userdel", "--remove", USER], capture_output=True)
 
 
 @pytest.fixture
 def stack(desktop):
     """make(target) on the test stack, as the desktop user; what it brings up is brought down."""
     where, user, stack_dir = desktop
-    env = {**STACK_ENV, "STACK_DIR": str(stack_dir), **(DESKTOP if user else {})}
+    env = {**STACK_ENV, "STACK_DIR": str(stack_dir), **DESKTOP}
     yield lambda target: make(target, where, user, **env)
     make("down", where, user, **env)
 
@@ -107,9 +109,9 @@ def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, t
     assert f"http://localhost:{MANAGEMENT_PORT}" in up.stdout
     assert f"http://localhost:{FLOWER_PORT}" in up.stdout
     assert listening(FLOWER_PORT)  # Flower answers before `make up` returns
-    if where != ROOT:  # a fresh copy: `make up` installed the tutorial's requirements only
-        assert (where / ".venv" / "bin" / "celery").exists()
-        assert not (where / ".venv" / "bin" / "pytest").exists()
+    # In the fresh copy, `make up` installed the tutorial's requirements only.
+    assert (where / ".venv" / "bin" / "celery").exists()
+    assert not (where / ".venv" / "bin" / "pytest").exists()
     pids = [(stack_dir / name).read_text().strip() for name in ("worker.pid", "flower.pid")]
     pids.append((stack_dir / "rabbitmq" / "rabbitmq.pid").read_text().strip())
     addresses = listening_sockets(pids)

@@ -104,14 +104,19 @@ def test_app_control_revoke_revokes_by_id(app, worker):
     assert f"Failed to mark task {b.id} as revoked in backend" in log
 
 
-def test_revoke_without_terminate_lets_a_running_task_finish(app):
+def test_revoke_without_terminate_lets_a_running_task_finish(app, start_worker):
     from tasks import add
 
-    result = add.delay(2, 3)
-    wait_for(lambda: is_running(app, result, WORKER), what="the task to start")
+    patient = start_worker("patient", "-Q", "patient", ADD_SLEEP="3")  # outlives the revoke
+    result = add.apply_async((2, 3), queue="patient")
+    wait_for(lambda: is_running(app, result, patient.node), what="the task to start")
     result.revoke()
 
     assert result.get(timeout=10) == 5
+    log = patient.output()
+    assert log.index(f"Tasks flagged as revoked: {result.id}") < log.index(
+        f"Task tasks.add[{result.id}] succeeded"
+    )
 
 
 def test_an_rpc_result_state_waits_for_the_client_to_read_its_replies(worker):
@@ -150,3 +155,19 @@ def test_importing_the_lesson_files_writes_nothing(tmp_path):
     )
 
     assert sorted(copy.rglob("*")) == before
+
+
+def test_the_posts_setting_names_still_work(tmp_path):
+    (tmp_path / "oldconfig.py").write_text(
+        "CELERY_RESULT_BACKEND = 'rpc://'\nCELERY_RESULT_PERSISTENT = True\n"
+    )
+    read = (
+        "from celery import Celery; app = Celery('tasks'); app.config_from_object('oldconfig');"
+        "print(app.conf.result_backend, app.conf.result_persistent)"
+    )
+
+    result = subprocess.run(
+        [PYTHON, "-W", "error", "-c", read], cwd=tmp_path, capture_output=True, text=True
+    )
+
+    assert result.stdout == "rpc:// True\n", result.stderr
