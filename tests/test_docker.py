@@ -14,12 +14,10 @@ import flower_process
 from conftest import docker_ready, port
 from helpers import (
     PYTHON,
-    ROOT,
     Process,
     fresh_copy,
     readme_sessions,
     run_session,
-    start_client,
     wait_for,
 )
 from test_monitor import states_by_task
@@ -45,13 +43,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run(*args, cwd, check=True, timeout=300):
-    """Run a command in the copy of the repo, with the tests' stack settings."""
+def run(*args, cwd, env=STACK_ENV, check=True, timeout=300):
+    """Run a command in the copy of the repo, with a stack's settings."""
     shell = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}  # as a user's
     result = subprocess.run(
         args,
         cwd=cwd,
-        env={**shell, **STACK_ENV},
+        env={**shell, **env},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -60,9 +58,9 @@ def run(*args, cwd, check=True, timeout=300):
     return result
 
 
-def services(clone):
+def services(clone, env=STACK_ENV):
     """{service: its `docker compose ps` record}."""
-    out = run("docker", "compose", "ps", "--all", "--format", "json", cwd=clone).stdout
+    out = run("docker", "compose", "ps", "--all", "--format", "json", cwd=clone, env=env).stdout
     records = json.loads(out) if out.startswith("[") else [json.loads(r) for r in out.splitlines()]
     return {record["Service"]: record for record in records}
 
@@ -79,21 +77,25 @@ def clone(tmp_path_factory):
         assert up.returncode == 0, up.stderr + logs[-3000:]
         # Importing the lesson files wrote nothing, here or in the read-only /app.
         assert sorted(p.relative_to(clone) for p in clone.rglob("*")) == before
-        (clone / ".venv").symlink_to(ROOT / ".venv")  # for `make`, as after `make install`
         yield clone
     finally:
         run("docker", "compose", "down", "--volumes", cwd=clone, check=False)
 
 
-@pytest.fixture
-def client(clone, monkeypatch):
-    """A client of the Compose stack: the tutorial's settings, the post's URL."""
-    monkeypatch.setenv("CELERY_BROKER_URL", URL)  # Celery reads it before its settings
+def compose_client(url, monkeypatch):
+    """A client of a Compose stack: the tutorial's settings, the post's URL on its port."""
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its settings
     app = Celery("tasks", set_as_current=False)
     app.config_from_object("celeryconfig")
     yield app
     app.backend.result_consumer.stop()  # its connection to the rpc reply queue
     app.close()
+
+
+@pytest.fixture
+def client(clone, monkeypatch):
+    """A client of this module's stack."""
+    yield from compose_client(URL, monkeypatch)
 
 
 def add(client, *args):
@@ -171,43 +173,3 @@ def test_flower_asks_for_a_login_and_shows_the_worker_and_the_queues(monkeypatch
     assert status == 200 and "celery" in [q["name"] for q in queues["active_queues"]]
     status, page = request("/broker")
     assert status == 200 and ">celery<" in page.replace("\n", "").replace(" ", "")
-
-
-def test_make_status_and_logs_show_the_compose_stack(clone, client, tmp_path):
-    status = run("make", "-s", "status", cwd=clone).stdout
-    assert "celery-memo-tests-worker-1" in status and "(healthy)" in status
-    logs = Process(["make", "-s", "-C", str(clone), "logs"], tmp_path / "logs.log", **STACK_ENV)
-    try:
-        result = add(client, 2, 3)
-        assert result.get(timeout=30) == 5
-        wait_for(lambda: f"Task tasks.add[{result.id}] succeeded" in logs.output())
-    finally:
-        logs.stop()
-
-
-def test_a_task_queued_before_make_down_runs_after_make_up(clone):
-    client, ids = start_client(URL, ["celery", "celery"], timeout=60)
-
-    run("make", "-s", "down", cwd=clone)
-    assert services(clone) == {}
-    up = run("make", "-s", "up", cwd=clone)
-    assert "The stack is up (docker)" in up.stdout
-    assert "export CELERY_BROKER_URL" not in up.stdout  # the post's URL works as it is
-    answers, _ = client.communicate("\n", timeout=90)
-
-    assert json.loads(answers) == [1, 2]
-    logs = run("docker", "compose", "logs", "worker", cwd=clone).stdout
-    assert f"Task tasks.add[{ids[1]}] succeeded" in logs
-
-
-def test_make_clean_deletes_the_volumes(clone):
-    def volumes():
-        out = run("docker", "volume", "ls", "-q", "--filter", "name=celery-memo-tests_", cwd=clone)
-        return set(out.stdout.split())
-
-    assert {f"celery-memo-tests_{v}-data" for v in ("rabbitmq", "worker", "flower")} <= volumes()
-    run("make", "-s", "clean", cwd=clone)
-
-    assert volumes() == set()
-    assert services(clone) == {}
-    assert not (clone / ".run").exists()
