@@ -51,8 +51,9 @@ def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(app, start_worker
     rescuer = start_worker("rescuer", "-Q", QUEUE)
 
     assert result.get(timeout=20) == 5
+    # Celery sends the result before it logs the success: wait for the line.
+    wait_for(lambda: f"[{result.id}] succeeded" in rescuer.output(), what="the rescuer's log")
     assert (runs(doomed, result), runs(rescuer, result)) == (1, 1)
-    assert f"[{result.id}] succeeded" in rescuer.output()
 
 
 @pytest.mark.parametrize(
