@@ -57,12 +57,12 @@ monitor: config ## Print every task state change as it happens
 flower: config ## Run Flower in the foreground, as the post does
 	$(VENV)/bin/celery -A tasks flower
 
-bench: config dev ## Measure Celery beside RabbitMQ's floor on the running stack (QUICK=1: seconds)
+bench: config dev ## Measure Celery beside RabbitMQ's floor on the running stack (QUICK=1: a minute)
 	$(VENV)/bin/python -m bench $${QUICK:+--quick} $${CHART:+--chart "$$CHART"}
 
 test: dev ## Run the tests against a real RabbitMQ, real workers and, with Docker, the Compose stack
 	@scripts/rabbitmq.sh install
-	@scripts/os-packages.sh chromium curl iproute2
+	@scripts/os-packages.sh chromium curl iproute2 patch
 	$(VENV)/bin/pytest
 
 screenshot: dev ## Retake docs/flower-tasks.png, the README's picture of Flower

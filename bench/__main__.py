@@ -1,26 +1,30 @@
 """`python -m bench [--quick] [--chart PATH]`: Celery beside the broker's floor, in one run.
 
 It measures the broker in CELERY_BROKER_URL (the stack's, unless set), starts
-the workers it needs on a queue of its own, and stops them afterwards.
+the workers it needs on a queue of its own, and stops them afterwards. A full run
+measures every profile twice and takes about ten minutes on two cores; --quick
+measures four profiles once, with small counts, in under a minute.
 """
 
 import argparse
-import datetime
-import os
-import platform
 import sys
-import time
-from importlib.metadata import version
-from pathlib import Path
 
+from bench.client import client_app, close, one_side_at_a_time, round_trips, throughput
+from bench.cpu import broker_pid
 from bench.floor import Floor
 from bench.profiles import PROFILES
+from bench.report import print_report
 from bench.worker import QUEUE, BenchWorker
 
 SIZES = {  # round trips, tasks in flight, floor requests in flight
     "full": (300, 3000, 20000),
     "quick": (20, 100, 500),
 }
+# Each profile is measured in each round and keeps its best figures: work that other
+# programs do on the machine can only make a round slower.
+ROUNDS = {"full": 2, "quick": 1}
+# The quick run measures the tutorial and the levers this chapter is about.
+QUICK_PROFILES = ("tutorial", "solo pool, prefetch 64", "reply queue declared once", "best of")
 
 
 def progress(what):
@@ -34,169 +38,89 @@ def percentile(times, share):
     return 1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def round_trips(add, count):
-    """Seconds for each of count `add.delay(2, 3).get()`, one after another."""
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        add.apply_async((2, 3), queue=QUEUE).get(timeout=30)
-        times.append(time.perf_counter() - started)
-    return times
-
-
-def throughput(add, count, worker):
-    """Tasks per second, first sent to last result read; the client's publishing rate
-    alone; and the worker's RSS under load."""
-    started = time.perf_counter()
-    results = [add.apply_async((n, 1), queue=QUEUE) for n in range(count)]
-    sent = time.perf_counter()
-    busy_rss = worker.rss_mb()
-    answers = [r.get(timeout=120) for r in results]
-    elapsed = time.perf_counter() - started
-    assert answers == [n + 1 for n in range(count)], "a task was lost or answered wrongly"
-    return count / elapsed, count / (sent - started), busy_rss
-
-
-def run_profile(app, add, name, concurrency, trips, tasks):
-    """Measure one profile; return its figures."""
+def run_profile(name, trips, tasks, broker, workers=1):
+    """Measure one profile with that many workers of one pool process; return its figures."""
     profile = PROFILES[name]
-    saved = {key: app.conf[key] for key in profile.settings}
-    app.conf.update(profile.settings)  # the client's side of the profile
-    worker = BenchWorker(app, profile, name, concurrency)
+    app = client_app(profile.settings)
+    progress(f"{name}, {workers} worker(s): {trips} round trips")
+    started = []
     try:
-        progress(f"{name}, {concurrency} process(es): {trips} round trips")
-        times = round_trips(add, trips)
-        rest_rss = worker.rss_mb()
-        progress(f"{name}, {concurrency} process(es): {tasks} tasks")
-        rate, publish_rate, busy_rss = throughput(add, tasks, worker)
+        started += [BenchWorker(app, profile, name, n) for n in range(1, workers + 1)]
+        times = round_trips(app, trips)
+        rest_rss = sum(worker.rss_mb() for worker in started)
+        progress(f"{name}, {workers} worker(s): {tasks} tasks")
+        rate, busy_rss, cores = throughput(app, tasks, started, broker)
+        progress(f"{name}, {workers} worker(s): {tasks} tasks queued, then drained")
+        publish_rate, drain_rate, read_rate = one_side_at_a_time(profile.settings, tasks, started)
     finally:
-        worker.stop()
-        app.conf.update(saved)
+        for worker in started:
+            worker.stop()
+    close(app)
     return {
         "p50": percentile(times, 0.5),
         "p99": percentile(times, 0.99),
         "rate": rate,
         "publish_rate": publish_rate,
+        "drain_rate": drain_rate,
+        "read_rate": read_rate,
         "rest_rss": rest_rss,
         "busy_rss": busy_rss,
+        "cores": cores,
     }
+
+
+def best_of(rounds):
+    """A profile's (or the floor's) figures, each the best of its rounds."""
+    fastest = max(rounds, key=lambda run: run["rate"])  # its CPU times go with its rate
+    rates = ("publish_rate", "read_rate", "drain_rate")
+    return {
+        **fastest,
+        **{key: min(run[key] for run in rounds) for key in ("p50", "p99")},
+        **{key: max(run[key] for run in rounds) for key in rates if key in fastest},
+    }
+
+
+def run_floor(url, trips, requests):
+    """Measure the floor: py-amqp round trips, then requests in flight."""
+    progress("the floor: py-amqp round trips and pipelined requests")
+    floor = Floor(url)
+    try:
+        times = floor.round_trips(trips)
+        rate = floor.throughput(requests)
+    finally:
+        floor.close()
+    return {"p50": percentile(times, 0.5), "p99": percentile(times, 0.99), "rate": rate}
 
 
 def measure(size):
     """Every figure of the benchmark, as {name: value}."""
-    from tasks import add, app
-
+    url = client_app({}).conf.broker_url
     trips, tasks, floor_requests = SIZES[size]
-    progress("the floor: py-amqp round trips and pipelined requests")
-    floor = Floor(app.conf.broker_url)
-    try:
-        floor_times = floor.round_trips(trips)
-        floor_rate = floor.throughput(floor_requests)
-    finally:
-        floor.close()
-    runs = {name: run_profile(app, add, name, 1, trips, tasks) for name in PROFILES}
-    best = max((n for n in PROFILES if n != "tutorial"), key=lambda n: runs[n]["rate"])
-    two = run_profile(app, add, best, 2, trips, tasks)
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_delete(QUEUE)  # leave the broker as it was
-    return {
-        "floor": {
-            "p50": percentile(floor_times, 0.5),
-            "p99": percentile(floor_times, 0.99),
-            "rate": floor_rate,
-        },
-        "runs": runs,
-        "best": best,
-        "two": two,
-    }
-
-
-def table(figures):
-    """The figures as rows: (figure, value, ratio to the floor)."""
-    floor, runs, best, two = (figures[k] for k in ("floor", "runs", "best", "two"))
-    rows = [
-        ("floor: round trip p50", f"{floor['p50']:.2f} ms", 1.0),
-        ("floor: round trip p99", f"{floor['p99']:.2f} ms", 1.0),
-        ("floor: pipelined", f"{floor['rate']:.0f} msg/s", 1.0),
+    broker = broker_pid(url)
+    names = QUICK_PROFILES if size == "quick" else tuple(PROFILES)
+    rounds = [
+        {
+            "floor": run_floor(url, trips, floor_requests),
+            **{name: run_profile(name, trips, tasks, broker) for name in names},
+        }
+        for _ in range(ROUNDS[size])
     ]
-    for name, run in runs.items():
-        rows += [
-            (f"{name}: round trip p50", f"{run['p50']:.2f} ms", run["p50"] / floor["p50"]),
-            (f"{name}: round trip p99", f"{run['p99']:.2f} ms", run["p99"] / floor["p99"]),
-            (f"{name}: throughput", f"{run['rate']:.0f} tasks/s", run["rate"] / floor["rate"]),
-            (f"{name}: client publishing alone", f"{run['publish_rate']:.0f} tasks/s",
-             run["publish_rate"] / floor["rate"]),
-        ]  # fmt: skip
-    rows += [
-        (f"{best}, 2 processes: throughput", f"{two['rate']:.0f} tasks/s",
-         two["rate"] / floor["rate"]),
-        ("tutorial worker memory at rest", f"{runs['tutorial']['rest_rss']:.0f} MB", None),
-        ("tutorial worker memory under load", f"{runs['tutorial']['busy_rss']:.0f} MB", None),
-        (f"{best}, 2 processes: memory under load", f"{two['busy_rss']:.0f} MB", None),
-    ]  # fmt: skip
-    return rows
-
-
-def machine():
-    """What the figures were measured on."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return (
-        f"{datetime.date.today()}, {os.cpu_count()} cores ({model}), Python "
-        f"{platform.python_version()}, Celery {version('celery')}, py-amqp {version('amqp')}"
-    )
-
-
-def chart(figures, path):
-    """Throughput and round trip of each run beside the floor's, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    floor, runs, best, two = (figures[k] for k in ("floor", "runs", "best", "two"))
-    names = ["floor (py-amqp)", *runs, f"{best}, 2 processes"]
-    rates = [floor["rate"], *(r["rate"] for r in runs.values()), two["rate"]]
-    p50s = [floor["p50"], *(r["p50"] for r in runs.values()), two["p50"]]
-    figure, (left, right) = pyplot.subplots(1, 2, figsize=(12, 4.5))
-    left.barh(names, rates, color="tab:green")
-    left.set_xlabel("tasks (messages) per second, higher is better")
-    right.barh(names, p50s, color="tab:blue")
-    right.set_xlabel("round trip p50 in ms, lower is better")
-    right.set_yticklabels([])
-    for axis in (left, right):
-        axis.invert_yaxis()
-    figure.suptitle(f"Celery on RabbitMQ, one run: {machine()}", fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    runs = {name: best_of([measured[name] for measured in rounds]) for name in rounds[0]}
+    floor = runs.pop("floor")
+    best = max((n for n in runs if n != "tutorial"), key=lambda n: runs[n]["rate"])
+    two = run_profile(best, trips, tasks, broker, workers=2)
+    with client_app({}).connection_for_write() as connection:
+        connection.default_channel.queue_delete(QUEUE)  # leave the broker as it was
+    return {"floor": floor, "runs": runs, "best": best, "two": two}
 
 
 def main():
     """Measure, print the table, write the chart."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, small counts")
+    parser.add_argument("--quick", action="store_true", help="four profiles, small counts")
     parser.add_argument("--chart", default="docs/bench.png", help="where to write the PNG")
     args = parser.parse_args()
-    figures = measure("quick" if args.quick else "full")
-    print(f"\n{machine()}\n")
-    print(f"{'figure':48} {'value':>16} {'ratio to floor':>15}")
-    for figure, value, ratio in table(figures):
-        print(f"{figure:48} {value:>16} {'' if ratio is None else f'{ratio:.2f}':>15}")
-    chart(figures, args.chart)
-    best = figures["runs"][figures["best"]]
-    # Publishing alone no faster than the whole run: the client is what holds it back.
-    limit = "the publishing client" if best["publish_rate"] < 1.5 * best["rate"] else "the worker"
-    print(f"\nbest throughput profile: {figures['best']} ({PROFILES[figures['best']].why})")
-    print(f"what limits it: {limit}")
-    rates = f"publishing alone {best['publish_rate']:.0f} tasks/s, the whole run {best['rate']:.0f}"
-    print(f"  ({rates})")
-    print(f"chart: {args.chart}")
+    print_report(measure("quick" if args.quick else "full"), args.chart)
 
 
 if __name__ == "__main__":

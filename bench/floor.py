@@ -12,6 +12,9 @@ import amqp
 from kombu import Connection
 
 REQUESTS, REPLIES = "bench.floor.requests", "bench.floor.replies"
+# A forked server would inherit the benchmark's pooled broker connections, and Celery's
+# after-fork clean-up in it would close them under the benchmark: start a fresh Python.
+SPAWN = multiprocessing.get_context("spawn")
 
 
 def channel(url):
@@ -43,8 +46,8 @@ class Floor:
     """A client and a server process, on the same broker as Celery."""
 
     def __init__(self, url):
-        ready = multiprocessing.Event()
-        self.server = multiprocessing.Process(target=serve, args=(url, ready), daemon=True)
+        ready = SPAWN.Event()
+        self.server = SPAWN.Process(target=serve, args=(url, ready), daemon=True)
         self.server.start()
         ready.wait(30)
         self.connection, self.chan = channel(url)

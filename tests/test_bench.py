@@ -1,4 +1,5 @@
-"""`make bench QUICK=1` on the tests' broker: it runs and reports sane numbers, never a speed."""
+"""`make bench QUICK=1` on the tests' broker: it runs and reports sane numbers, never a speed;
+and docs/how-fast.md shows every profile it measures, with its price."""
 
 import re
 import subprocess
@@ -6,9 +7,19 @@ import subprocess
 import pytest
 from amqp.exceptions import NotFound
 
+from bench.__main__ import QUICK_PROFILES
+from bench.profiles import PROFILES
 from helpers import ROOT
 
-ROW = re.compile(r"^(?P<figure>.+?)\s{2,}(?P<value>[\d.]+) (?:ms|msg/s|tasks/s|MB)\b")
+
+def table(output):
+    """The Markdown table's rows: {profile: its cells}."""
+    rows = {}
+    for line in output.splitlines():
+        if line.startswith("| ") and not line.startswith(("| profile ", "| -")):
+            name, *cells = (cell.strip() for cell in line.strip(" |").split("|"))
+            rows[name] = cells
+    return rows
 
 
 @pytest.mark.timeout(180)
@@ -22,22 +33,34 @@ def test_the_quick_benchmark_reports_every_figure_and_draws_a_chart(app, worker,
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "bench: the floor: py-amqp round trips and pipelined requests..." in result.stderr
-    rows = {m["figure"]: float(m["value"]) for m in map(ROW.match, result.stdout.splitlines()) if m}
-    for figure in (
-        "floor: round trip p50",
-        "floor: pipelined",
-        "tutorial: round trip p99",
-        "tutorial: throughput",
-        "tutorial: client publishing alone",
-        "tutorial worker memory at rest",
-    ):
-        assert rows.get(figure, 0) > 0, figure
-    assert any(figure.endswith("2 processes: throughput") for figure in rows)
-    assert re.search(r"^what limits it: the (publishing client|worker)$", result.stdout, re.M)
-    rates = r"^  \(publishing alone \d+ tasks/s, the whole run \d+\)$"
-    assert re.search(rates, result.stdout, re.M)
+    rows = table(result.stdout)
+    floor = rows["floor (py-amqp)"]  # p50, p99 and pipelined messages per second
+    assert all(float(cell) > 0 for cell in floor[:3]) and floor[-1] == "1.00"
+    for name in QUICK_PROFILES:
+        *figures, limited_by, ratio = rows[name]
+        assert all(float(cell) > 0 for cell in figures) and float(ratio) > 0, name
+        assert limited_by in ("client", "worker"), name
+    assert [float(r[2]) > 0 for name, r in rows.items() if name.endswith(", 2 workers")] == [True]
+    out = result.stdout
+    assert re.search(r"^worker memory: tutorial \d+ MB at rest, \d+ MB under load; ", out, re.M)
+    assert re.search(r"^  [\d.]+x the tutorial's \d+, [\d.]+ of the floor's \d+ msg/s$", out, re.M)
+    publish = r"^client publishing, reply queue declared once: \d+ tasks/s, [\d.]+x stock's \d+$"
+    assert re.search(publish, out, re.M)
+    limit = r"^what limits it: the (client|worker): alone, the client publishes and reads \d+ "
+    assert re.search(limit + r"tasks/s, the worker drains \d+; together \d+,$", out, re.M)
+    assert re.search(r"^  client ran [\d.]+, waited [\d.]+; broker ", out, re.M)
+    for name in QUICK_PROFILES:
+        assert f"\n  {name}: {PROFILES[name].price}\n" in out
     assert chart.read_bytes().startswith(b"\x89PNG")
     # It leaves the broker and the stack as it found them.
     with app.connection_for_write() as connection, pytest.raises(NotFound):
         connection.default_channel.queue_declare("bench", passive=True)
     assert app.control.ping(timeout=2)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_the_chapter_shows_each_profile_with_its_price(name):
+    chapter = (ROOT / "docs" / "how-fast.md").read_text()
+
+    assert f"| {name} |" in chapter
+    assert PROFILES[name].price in " ".join(chapter.split())
