@@ -19,9 +19,7 @@ die() { echo "rabbitmq: $*" >&2; exit 1; }
 
 dir=$(path_setting RABBITMQ_DIR .run/rabbitmq)
 dir=$(realpath -m "$dir")
-[[ ${RABBITMQ_NODE:-celery-memo} =~ ^[A-Za-z0-9_-]+$ ]] ||
-    die "RABBITMQ_NODE must be a name of letters, digits, _ and -, not $(shown "$RABBITMQ_NODE")"
-node="${RABBITMQ_NODE:-celery-memo}@localhost"
+node="$(name_setting RABBITMQ_NODE celery-memo)@localhost"
 port=$(port_setting RABBITMQ_PORT 5672)
 management_port=$(port_setting RABBITMQ_MANAGEMENT_PORT 8080 off)
 ((port <= 45535)) || die "RABBITMQ_PORT must be at most 45535 (the node's Erlang port is 20000 above it), not $port"

@@ -25,3 +25,23 @@ path_setting() {
     fi
     echo "$value"
 }
+
+# name_setting NAME DEFAULT: $NAME as a name of letters, digits, _ and - (an Erlang node's).
+name_setting() {
+    local value=${!1:-$2}
+    if [[ ! $value =~ ^[A-Za-z0-9_-]+$ ]]; then
+        echo "${0##*/}: $1 must be a name of letters, digits, _ and -, not $(shown "$value")" >&2
+        exit 1
+    fi
+    echo "$value"
+}
+
+# seconds_setting NAME DEFAULT: $NAME as whole seconds.
+seconds_setting() {
+    local value=${!1:-$2}
+    if [[ ! $value =~ ^[0-9]{1,4}$ ]]; then
+        echo "${0##*/}: $1 must be whole seconds, not $(shown "$value")" >&2
+        exit 1
+    fi
+    echo "$((10#$value))"
+}

@@ -23,9 +23,7 @@ run=$(path_setting STACK_DIR .run)
 port=$(port_setting RABBITMQ_PORT 5672)
 management_port=$(port_setting RABBITMQ_MANAGEMENT_PORT 8080 off)
 flower_port=$(port_setting FLOWER_PORT 5555)
-stop_timeout=${STACK_STOP_TIMEOUT:-90}  # longer than add()'s 60 s
-[[ $stop_timeout =~ ^[0-9]{1,4}$ ]] ||
-    { echo "stack.sh: STACK_STOP_TIMEOUT must be whole seconds, not $(shown "$stop_timeout")" >&2; exit 1; }
+stop_timeout=$(seconds_setting STACK_STOP_TIMEOUT 90)  # longer than add()'s 60 s
 export RABBITMQ_DIR="${RABBITMQ_DIR:-$run/rabbitmq}" RABBITMQ_PORT="$port"
 export RABBITMQ_MANAGEMENT_PORT="$management_port" FLOWER_PORT="$flower_port"
 python=.venv/bin/python
