@@ -46,10 +46,17 @@ def test_the_default_ports_are_the_posts_and_on_loopback_only():
     }
 
 
-def test_compose_names_the_missing_setting_without_env(tmp_path):
+@pytest.mark.parametrize(
+    "present, missing",
+    [("RABBITMQ_PASSWORD", "RABBITMQ_USER"), ("RABBITMQ_USER", "RABBITMQ_PASSWORD")],
+)
+def test_compose_names_the_missing_setting(tmp_path, present, missing):
+    # One missing at a time: with both gone, Compose names either one first.
     shutil.copy(ROOT / "docker-compose.yml", tmp_path)
+    (tmp_path / ".env").write_text(f"{present}=guest\n")
 
     result = config(tmp_path)
 
     assert result.returncode != 0
-    assert "set RABBITMQ_USER (see .env)" in result.stderr
+    assert f"set {missing} (see .env)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
