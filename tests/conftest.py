@@ -212,8 +212,10 @@ def spare_broker(broker):
     rabbitmq("start", **SPARE_NODE)
 
     def restart():
-        rabbitmq("stop", **SPARE_NODE)
-        rabbitmq("start", **SPARE_NODE)
+        # RabbitMQ itself stops and starts again (connections, queues, message stores),
+        # in the Erlang VM that is already up: 2 s instead of 10.
+        rabbitmq("ctl", "stop_app", **SPARE_NODE)
+        rabbitmq("ctl", "start_app", **SPARE_NODE)
 
     yield restart
     rabbitmq("stop", **SPARE_NODE)
@@ -273,7 +275,7 @@ def start_worker(broker):
         )
         process.node = node
         started.append(process)
-        wait_for(lambda: f"{node} ready." in process.output(), what=f"{node} to be ready")
+        process.logged(f"{node} ready.")
         return process
 
     yield start

@@ -132,6 +132,10 @@ class Process:
         """What the process has printed so far."""
         return self.log.read_text()
 
+    def logged(self, text, timeout=20):
+        """Wait until the process has printed text; return all it printed."""
+        return wait_for(lambda: text in (out := self.output()) and out, timeout, repr(text))
+
     def send(self, signum):
         """Send signum to the whole process group (make and what it started)."""
         os.killpg(self.popen.pid, signum)

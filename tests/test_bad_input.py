@@ -11,7 +11,7 @@ from kombu import Producer
 from kombu.exceptions import EncodeError
 from kombu.utils.uuid import uuid
 
-from helpers import PYTHON, ROOT, message_count, wait_for
+from helpers import PYTHON, ROOT, message_count
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -38,7 +38,7 @@ def test_an_unknown_task_name_is_logged_and_the_client_told(app, worker):
 
     with pytest.raises(NotRegistered, match=r"tasks\.no_such_task"):
         result.get(timeout=10)
-    log = wait_for(lambda: "unregistered task" in worker.output() and worker.output())
+    log = worker.logged("unregistered task")
     assert "Received unregistered task of type 'tasks.no_such_task'" in log
     assert add.delay(2, 2).get(timeout=10) == 4
 
@@ -56,7 +56,7 @@ def test_a_pickle_message_is_refused_and_nothing_runs(app, worker):
         headers={"lang": "py", "task": "tasks.add", "id": task_id},
     )
 
-    wait_for(lambda: "Refusing to deserialize untrusted content of type pickle" in worker.output())
+    worker.logged("Refusing to deserialize untrusted content of type pickle")
     assert task_id not in worker.output()
     assert add.delay(2, 2).get(timeout=10) == 4
 
@@ -72,7 +72,7 @@ def test_garbage_bytes_are_refused_and_the_worker_goes_on(app, worker):
         content_encoding="utf-8",
     )
 
-    wait_for(lambda: "Can't decode message body" in worker.output())
+    worker.logged("Can't decode message body")
     assert add.delay(2, 2).get(timeout=10) == 4
 
 

@@ -6,13 +6,13 @@ What survives what (docs/what-survives-what.md): none lost where the settings sa
 import json
 
 from conftest import SPARE_URL
-from helpers import start_client, wait_for
+from helpers import start_client
 
 
 def test_queued_and_running_tasks_outlive_a_broker_restart(spare_broker, start_worker):
     worker = start_worker("survivor", CELERY_BROKER_URL=SPARE_URL, ADD_SLEEP="3")
     repl, ids = start_client(SPARE_URL, ["celery"] * 3, timeout=30)
-    wait_for(lambda: f"[{ids[0]}] received" in worker.output(), what="a task to start")
+    worker.logged(f"[{ids[0]}] received")
 
     spare_broker()
     answers, _ = repl.communicate("\n", timeout=60)
@@ -30,8 +30,8 @@ def test_an_unread_result_outlives_a_broker_restart_only_if_persistent(spare_bro
         "transient", "-Q", "lost", CELERY_BROKER_URL=SPARE_URL, CELERY_RESULT_PERSISTENT="false"
     )
     repl, (kept, lost) = start_client(SPARE_URL, ["kept", "lost"], timeout=3)
-    wait_for(lambda: f"[{kept}] succeeded" in persistent.output(), what="the first task to end")
-    wait_for(lambda: f"[{lost}] succeeded" in transient.output(), what="the second task to end")
+    persistent.logged(f"[{kept}] succeeded")
+    transient.logged(f"[{lost}] succeeded")
 
     spare_broker()
     answers, _ = repl.communicate("\n", timeout=30)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import port
-from helpers import ROOT, Process, fresh_copy, start_client, wait_for
+from helpers import ROOT, Process, fresh_copy, start_client
 from test_docker import WHY_NOT, add, compose_client, run, services
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5686), port(18086), port(5564)
@@ -52,7 +52,7 @@ def test_make_status_and_logs_show_the_compose_stack(clone, client, tmp_path):
     try:
         result = add(client, 2, 3)
         assert result.get(timeout=30) == 5
-        wait_for(lambda: f"Task tasks.add[{result.id}] succeeded" in logs.output())
+        logs.logged(f"Task tasks.add[{result.id}] succeeded")
     finally:
         logs.stop()
 

@@ -52,7 +52,7 @@ def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(app, start_worker
 
     assert result.get(timeout=20) == 5
     # Celery sends the result before it logs the success: wait for the line.
-    wait_for(lambda: f"[{result.id}] succeeded" in rescuer.output(), what="the rescuer's log")
+    rescuer.logged(f"[{result.id}] succeeded")
     assert (runs(doomed, result), runs(rescuer, result)) == (1, 1)
 
 
@@ -100,7 +100,7 @@ def test_a_worker_waits_for_a_broker_that_is_down(tmp_path):
         CELERY_BROKER_URL="pyamqp://guest@localhost:1//",
     )
     try:
-        wait_for(lambda: "Trying again in" in worker.output(), what="the worker to say it waits")
+        worker.logged("Trying again in")
         assert re.search(
             r"consumer: Cannot connect to amqp://guest:\*\*@[\w.]+:1//", worker.output()
         )

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from conftest import README_BROKER_URL, RUN, WORKER
-from helpers import ROOT, Process, readme_block, run_session, sessions, wait_for
+from helpers import ROOT, Process, readme_block, run_session, sessions
 
 CHAPTERS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.md"))
 DOCUMENTS = ["README.md", "README.ja.md", *CHAPTERS]
@@ -30,7 +30,7 @@ def readme_worker(broker):
         CELERY_BROKER_URL=README_BROKER_URL,
         ADD_SLEEP="3",
     )
-    wait_for(lambda: f"{WORKER} ready." in process.output(), timeout=60, what="the worker")
+    process.logged(f"{WORKER} ready.", timeout=60)
     yield README_BROKER_URL
     process.stop()
 

@@ -134,7 +134,7 @@ def test_a_deleted_reply_queue_comes_back_when_the_client_next_waits(
         connection.default_channel.queue_delete(app.backend.binding.name)
 
     early = send(app, 2)
-    wait_for(lambda: f"[{early.id}] succeeded" in worker.output(), what="the task to end")
+    worker.logged(f"[{early.id}] succeeded")
     got = [answer(early, timeout=1), answer(send(app, 3))]
 
     assert got == answers
@@ -172,7 +172,7 @@ def test_an_idle_threads_expired_reply_queue_is_declared_by_its_next_task(
         lambda: queue not in reply_queues(broker), what="the idle thread's reply queue to expire"
     )
     second = idle.submit(send, app, 3).result()
-    wait_for(lambda: f"[{second.id}] succeeded" in worker.output(), what="the task to end")
+    worker.logged(f"[{second.id}] succeeded")
     got = idle.submit(lambda: [answer(first, timeout=1), answer(second)]).result()
     idle.shutdown()
     first.backend.result_consumer.stop()  # the other thread's; close() stops this one's

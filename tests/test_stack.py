@@ -131,7 +131,7 @@ def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, t
     )  # fmt: skip
     task_id, answer = client.stdout.split()
     assert answer == "5", client.stderr
-    wait_for(lambda: f"[{task_id}] succeeded in" in logs.output(), what="make logs to show it")
+    logs.logged(f"[{task_id}] succeeded in")
     logs.stop()
     status = stack("status").stdout
     assert f"node celery-memo-stack-test-{port(0)}@localhost running" in status

@@ -28,7 +28,7 @@ def test_add_returns_the_sum_and_the_worker_logs_it(worker):
     assert result.get(timeout=10) == 5
     # Celery sends the result before it logs the success: wait for this task's line.
     succeeded = f"Task tasks.add[{result.id}] succeeded in "
-    log = wait_for(lambda: succeeded in worker.output() and worker.output(), what="the log")
+    log = worker.logged(succeeded)
     assert f"Task tasks.add[{result.id}] received" in log
     assert re.search(re.escape(succeeded) + r"[\d.]+s: 5\n", log)
 
@@ -113,7 +113,7 @@ def test_revoke_without_terminate_lets_a_running_task_finish(app, start_worker):
     result.revoke()
 
     assert result.get(timeout=10) == 5
-    log = patient.output()
+    log = patient.logged(f"Task tasks.add[{result.id}] succeeded")
     assert log.index(f"Tasks flagged as revoked: {result.id}") < log.index(
         f"Task tasks.add[{result.id}] succeeded"
     )
@@ -124,7 +124,7 @@ def test_an_rpc_result_state_waits_for_the_client_to_read_its_replies(worker):
 
     assert add.delay(1, 1).get(timeout=10) == 2  # the client now consumes its replies
     result = add.delay(2, 3)
-    wait_for(lambda: f"[{result.id}] succeeded" in worker.output(), what="the task to finish")
+    worker.logged(f"[{result.id}] succeeded")
 
     assert result.ready() is False
     assert result.get(timeout=10) == 5
