@@ -40,6 +40,7 @@ export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
 export RABBITMQ_MNESIA_BASE="$dir/mnesia"
 export RABBITMQ_LOG_BASE="$dir/log"
 export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+export ERL_CRASH_DUMP="$dir/log/erl_crash.dump"  # not in the current directory
 export RABBITMQ_DIST_PORT=$((port + 20000))
 # Erlang's own ports (epmd and node distribution) would listen on every interface.
 export ERL_EPMD_ADDRESS=127.0.0.1
@@ -70,7 +71,15 @@ start() {
             >> "$RABBITMQ_CONFIG_FILE"
     fi
     nohup "$bin/rabbitmq-server" > "$dir/log/startup.log" 2>&1 &
-    if ! "$bin/rabbitmqctl" -q wait "$RABBITMQ_PID_FILE" --timeout 60 >/dev/null 2>&1; then
+    local server=$! started=""
+    # The node opens its AMQP port last, once it has booted. (`rabbitmqctl wait`
+    # would start a second Erlang VM to ask: a second of CPU.)
+    for _ in $(seq 600); do
+        port_taken "$port" && started=yes && break
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$started" ]; then
         tail -n 20 "$dir/log/startup.log" >&2
         die "node $node did not start; its log is in $dir/log"
     fi
