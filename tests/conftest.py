@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import host2
-from helpers import PYTHON, ROOT, Process, wait_for
+from helpers import PYTHON, ROOT, Process, listening, wait_for
 
 # The tests set every setting they depend on: none leaks in from the user's shell.
 LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_|STACK)|^ADD_SLEEP$")
@@ -59,6 +59,8 @@ def node_settings(name, node_port, **more):
         **more,
     }
 
+
+node_start = None  # the tests' node booting (pytest_sessionstart)
 
 # Its own node, ports and directory: a stack left by `make up` is never touched.
 DEFINITIONS = RUNS / "definitions.json"
@@ -151,7 +153,14 @@ def pytest_sessionstart(session):
     RUNS.mkdir(parents=True, exist_ok=True)
     lock.write_text(str(os.getpid()))
     write_definitions()
-    rabbitmq("start")
+    # It boots while the test processes start; the broker fixture waits for it.
+    global node_start
+    node_start = subprocess.Popen(
+        [ROOT / "scripts" / "rabbitmq.sh", "start"],
+        cwd=ROOT,
+        env={**os.environ, **BROKER_ENV},
+        stdout=subprocess.DEVNULL,
+    )
     if not docker_ready():
         compose = (ROOT / "docker-compose.yml").read_text()
         images = re.findall(r"image: (rabbitmq:\S+)|FROM (\S+)", compose)
@@ -178,17 +187,43 @@ def rabbitmq(*args, **node):
     )
 
 
+# Each test file's seconds in the last run: the next run starts the slowest files
+# first, so that no test process is left with a long one at the end.
+DURATIONS = "celery-memo/file-seconds"
+file_seconds = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the test files by how long each took last time, the slowest first."""
+    last = config.cache.get(DURATIONS, {}) if config.cache else {}
+    items.sort(key=lambda item: -last.get(item.location[0], 0))
+
+
+def pytest_runtest_logreport(report):
+    """Add up each test file's seconds (the main process hears every test's)."""
+    path = report.location[0]
+    file_seconds[path] = file_seconds.get(path, 0) + report.duration
+
+
 def pytest_sessionfinish(session):
-    """Once per run, after every test process: stop the tests' node."""
+    """Once per run, after every test process: stop the tests' node, and keep each test
+    file's seconds for the next run."""
     if not hasattr(session.config, "workerinput"):
+        if node_start:
+            node_start.wait()
         rabbitmq("stop")
+        if session.config.cache and file_seconds:
+            last = session.config.cache.get(DURATIONS, {})
+            session.config.cache.set(DURATIONS, {**last, **file_seconds})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)  # every test may reach the node by its URL
 def broker():
-    """This test process's virtual host on the tests' node (pytest_sessionstart starts
-    it); yields its URL."""
+    """This test process's virtual host on the tests' node, once the node (which
+    pytest_sessionstart starts) is up; yields its URL."""
     RUN.mkdir(parents=True, exist_ok=True)
+    log = BROKER_ENV["RABBITMQ_DIR"] + "/log"
+    wait_for(lambda: listening(BROKER_PORT), timeout=60, what=f"the tests' RabbitMQ ({log})")
     return BROKER_URL
 
 

@@ -1,5 +1,7 @@
 """The Docker path: docker-compose.yml on a real engine, from a fresh copy of the repo.
 
+A plain `docker compose up` brings the stack up; the tests then read it, and at the
+end `make up`, `status`, `logs`, `down` and `clean` take it over, in file order.
 Skipped where no Docker engine with Compose v2 runs (CI sets one up).
 """
 
@@ -14,10 +16,12 @@ import flower_process
 from conftest import docker_ready, port
 from helpers import (
     PYTHON,
+    ROOT,
     Process,
     fresh_copy,
     readme_sessions,
     run_session,
+    start_client,
     wait_for,
 )
 from test_monitor import states_by_task
@@ -25,8 +29,9 @@ from test_monitor import states_by_task
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5682), port(18082), port(5562)
 URL = f"pyamqp://guest@localhost:{PORT}//"  # the post's URL, on the tests' port
 # A project of its own, on ports of its own: a stack that `make up` runs is not touched.
+PROJECT = "celery-memo-tests"
 STACK_ENV = {
-    "COMPOSE_PROJECT_NAME": "celery-memo-tests",
+    "COMPOSE_PROJECT_NAME": PROJECT,
     "RABBITMQ_PORT": str(PORT),
     "RABBITMQ_MANAGEMENT_PORT": str(MANAGEMENT_PORT),
     "FLOWER_PORT": str(FLOWER_PORT),
@@ -70,6 +75,7 @@ def clone(tmp_path_factory):
     """A fresh copy of the repo, its stack brought up by a plain `docker compose up`."""
     clone = fresh_copy(tmp_path_factory.mktemp("docker") / "celery-memo")
     run("docker", "compose", "down", "--volumes", cwd=clone)  # what an interrupted run left
+    (clone / ".venv").symlink_to(ROOT / ".venv")  # as after `make install`, for the make tests
     before = sorted(p.relative_to(clone) for p in clone.rglob("*"))
     try:
         up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, check=False)
@@ -173,3 +179,45 @@ def test_flower_asks_for_a_login_and_shows_the_worker_and_the_queues(monkeypatch
     assert status == 200 and "celery" in [q["name"] for q in queues["active_queues"]]
     status, page = request("/broker")
     assert status == 200 and ">celery<" in page.replace("\n", "").replace(" ", "")
+
+
+def test_make_up_takes_over_the_running_stack_and_status_and_logs_show_it(clone, client, tmp_path):
+    up = run("make", "-s", "up", cwd=clone)
+    assert "The stack is up (docker)" in up.stdout
+    assert "export CELERY_BROKER_URL" not in up.stdout  # the post's URL works as it is
+    status = run("make", "-s", "status", cwd=clone).stdout
+    assert f"{PROJECT}-worker-1" in status and "(healthy)" in status
+    logs = Process(["make", "-s", "-C", str(clone), "logs"], tmp_path / "logs.log", **STACK_ENV)
+    try:
+        result = add(client, 2, 3)
+        assert result.get(timeout=30) == 5
+        logs.logged(f"Task tasks.add[{result.id}] succeeded")
+    finally:
+        logs.stop()
+
+
+def test_a_task_queued_before_make_down_runs_after_make_up(clone):
+    client, ids = start_client(URL, ["celery", "celery"], timeout=60)
+
+    run("make", "-s", "down", cwd=clone)
+    assert services(clone) == {}
+    up = run("make", "-s", "up", cwd=clone)
+    assert "The stack is up (docker)" in up.stdout
+    answers, _ = client.communicate("\n", timeout=90)
+
+    assert json.loads(answers) == [1, 2]
+    logs = run("docker", "compose", "logs", "worker", cwd=clone).stdout
+    assert f"Task tasks.add[{ids[1]}] succeeded" in logs
+
+
+def test_make_clean_deletes_the_volumes(clone):
+    def volumes():
+        out = run("docker", "volume", "ls", "-q", "--filter", f"name={PROJECT}_", cwd=clone)
+        return set(out.stdout.split())
+
+    assert {f"{PROJECT}_{v}-data" for v in ("rabbitmq", "worker", "flower")} <= volumes()
+    run("make", "-s", "clean", cwd=clone)
+
+    assert volumes() == set()
+    assert services(clone) == {}
+    assert not (clone / ".run").exists()

@@ -5,8 +5,8 @@ import socket
 import pytest
 
 from conftest import RUN, port, rabbitmq
-from helpers import readme_sessions, run_session
-from test_stack import listening, make
+from helpers import listening, readme_sessions, run_session
+from test_stack import make
 
 FLOWER_PORT = port(5558)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RUN, port, stop_leftovers
-from helpers import PYTHON, ROOT, Process, fresh_copy, wait_for
+from helpers import PYTHON, ROOT, Process, fresh_copy, listening, wait_for
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5674), port(15674), port(5557)
 # A stack of its own: a stack that `make up` left running is not touched.
@@ -53,12 +53,6 @@ def listening_sockets(pids):
         for line in lines
         if '"epmd"' in line or any(f"pid={pid}," in line for pid in pids)
     ]
-
-
-def listening(where):
-    """True if something accepts connections on localhost:where."""
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", where)) == 0
 
 
 @pytest.fixture
