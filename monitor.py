@@ -12,6 +12,7 @@ It needs no `-E` on the worker: celeryconfig.py turns task events on.
 Ctrl-C ends it.
 """
 
+import signal
 import sys
 
 from celery import Celery
@@ -36,6 +37,10 @@ def monitor(app):
     with app.connection_for_read() as connection:
         connection.ensure_connection(max_retries=0)  # no broker: say so now, don't retry
         receiver = app.events.Receiver(connection, handlers=handlers)
+        # Ctrl-C asks the receiver to stop, as a worker's warm shutdown does: it ends
+        # between two messages, within a second. A KeyboardInterrupt in the middle of
+        # reading one would leave the connection out of step, and closing it would hang.
+        signal.signal(signal.SIGINT, lambda *_: setattr(receiver, "should_stop", True))
         receiver.capture(limit=None, timeout=None, wakeup=True)
 
 
