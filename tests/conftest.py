@@ -213,8 +213,9 @@ def pytest_sessionfinish(session):
             node_start.wait()
         rabbitmq("stop")
         if session.config.cache and file_seconds:
-            last = session.config.cache.get(DURATIONS, {})
-            session.config.cache.set(DURATIONS, {**last, **file_seconds})
+            seconds = {**session.config.cache.get(DURATIONS, {}), **file_seconds}
+            kept = {path: s for path, s in seconds.items() if (ROOT / path).exists()}
+            session.config.cache.set(DURATIONS, kept)
 
 
 @pytest.fixture(scope="session", autouse=True)  # every test may reach the node by its URL
