@@ -1,5 +1,8 @@
 # Settings from the environment, checked before any of them reaches a command,
-# arithmetic or a config file. Sourced by the other scripts.
+# arithmetic or a config file, and whether a port is taken. Sourced by the other scripts.
+
+# port_taken PORT: something on this machine accepts connections on it.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A value as it would be typed, on one line.
 shown() { printf "%q" "$1"; }

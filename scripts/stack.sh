@@ -66,7 +66,7 @@ still_up() {
 ports_free() {
     local p
     for p in "$@"; do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        if port_taken "$p"; then
             die "port $p is already in use; stop what holds it, or set RABBITMQ_PORT, RABBITMQ_MANAGEMENT_PORT or FLOWER_PORT"
         fi
     done
