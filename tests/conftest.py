@@ -6,6 +6,7 @@ not stop first.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -155,12 +156,7 @@ def pytest_sessionstart(session):
     write_definitions()
     # It boots while the test processes start; the broker fixture waits for it.
     global node_start
-    node_start = subprocess.Popen(
-        [ROOT / "scripts" / "rabbitmq.sh", "start"],
-        cwd=ROOT,
-        env={**os.environ, **BROKER_ENV},
-        stdout=subprocess.DEVNULL,
-    )
+    node_start = rabbitmq("start", background=True)
     if not docker_ready():
         compose = (ROOT / "docker-compose.yml").read_text()
         images = re.findall(r"image: (rabbitmq:\S+)|FROM (\S+)", compose)
@@ -176,13 +172,14 @@ def pytest_sessionstart(session):
             pytest.exit("the Docker images could not be made", returncode=1)
 
 
-def rabbitmq(*args, **node):
-    """Run scripts/rabbitmq.sh for the tests' node, or for the node that settings name."""
-    subprocess.run(
+def rabbitmq(*args, background=False, **node):
+    """Run scripts/rabbitmq.sh for the tests' node, or for the node that settings name;
+    in the background, return the process instead of waiting for it."""
+    run = subprocess.Popen if background else functools.partial(subprocess.run, check=True)
+    return run(
         [ROOT / "scripts" / "rabbitmq.sh", *args],
         cwd=ROOT,
         env={**os.environ, **(node or BROKER_ENV)},
-        check=True,
         stdout=subprocess.DEVNULL,
     )
 

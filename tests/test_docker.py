@@ -24,7 +24,7 @@ from helpers import (
     start_client,
     wait_for,
 )
-from test_monitor import states_by_task
+from test_monitor import states_by_task, wait_until_listening
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5682), port(18082), port(5562)
 URL = f"pyamqp://guest@localhost:{PORT}//"  # the post's URL, on the tests' port
@@ -148,13 +148,7 @@ def test_the_readme_sessions_run_as_shown_on_the_compose_stack(session):
 def test_monitor_py_sees_the_compose_workers_tasks(client, tmp_path):
     monitor = Process([PYTHON, "monitor.py"], tmp_path / "monitor.log", CELERY_BROKER_URL=URL)
     try:
-        with client.events.default_dispatcher() as dispatcher:
-
-            def heard():
-                dispatcher.send("task-sent", uuid="probe", name="probe")
-                return "probe" in monitor.output()
-
-            wait_for(heard, what="the monitor to listen")
+        wait_until_listening(monitor, client)
         result = add(client, 2, 3)
         assert result.get(timeout=30) == 5
         wait_for(lambda: "SUCCESS" in states_by_task(monitor.output())[result.id])
@@ -165,11 +159,9 @@ def test_monitor_py_sees_the_compose_workers_tasks(client, tmp_path):
 
 
 @pytest.mark.usefixtures("clone")
-def test_flower_asks_for_a_login_and_shows_the_worker_and_the_queues(monkeypatch):
-    monkeypatch.setattr(flower_process, "URL", f"http://127.0.0.1:{FLOWER_PORT}")
-
+def test_flower_asks_for_a_login_and_shows_the_worker_and_the_queues():
     def request(path, auth=("flower", "flower")):  # flowerconfig.py's local default
-        return flower_process.request(path, auth=auth)
+        return flower_process.request(path, auth=auth, url=f"http://127.0.0.1:{FLOWER_PORT}")
 
     assert request("/api/workers", auth=None)[0] == 401
     status, workers = request("/api/workers?refresh=1")

@@ -20,15 +20,20 @@ def monitor(request, app, worker):
     """The monitor as the README starts it (the command in the test's parameter),
     started and listening."""
     process = Process(request.param, RUN / "monitor.log")
+    wait_until_listening(process, app)
+    yield process
+    process.stop(signal.SIGKILL)
+
+
+def wait_until_listening(monitor, app):
+    """Return once the monitor prints an event that app sends."""
     with app.events.default_dispatcher() as dispatcher:
 
         def heard():
             dispatcher.send("task-sent", uuid="probe", name="probe")
-            return "probe" in process.output()
+            return "probe" in monitor.output()
 
         wait_for(heard, what="the monitor to listen")
-    yield process
-    process.stop(signal.SIGKILL)
 
 
 def states_by_task(output):
