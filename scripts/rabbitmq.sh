@@ -37,6 +37,7 @@ export RABBITMQ_NODENAME="$node"
 export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
 export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+export RABBITMQ_PLUGINS_DIR="$dir/plugins"
 export RABBITMQ_MNESIA_BASE="$dir/mnesia"
 export RABBITMQ_LOG_BASE="$dir/log"
 export RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
@@ -45,6 +46,32 @@ export RABBITMQ_DIST_PORT=$((port + 20000))
 # Erlang's own ports (epmd and node distribution) would listen on every interface.
 export ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+
+# The node looks for each module it loads in every directory of its code path, one file
+# at a time: with all of the package's 70 plugins on the path, that is half the CPU of a
+# boot. Its plugins directory links only the applications it runs: rabbit, the enabled
+# plugins and what their .app files say they need, Erlang's own included.
+link_plugins() {
+    local -A linked=()
+    local todo=("$@") app found text needs
+    rm -rf "$RABBITMQ_PLUGINS_DIR"
+    mkdir -p "$RABBITMQ_PLUGINS_DIR"
+    shopt -s nullglob
+    while ((${#todo[@]})); do
+        app=${todo[0]} todo=("${todo[@]:1}")
+        [ -n "${linked[$app]:-}" ] && continue
+        linked[$app]=1
+        found=(/usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins/"$app"-[0-9]* /usr/lib/erlang/lib/"$app"-[0-9]*)
+        ((${#found[@]})) || continue  # still found on the package's own path, only slower
+        ln -s "${found[-1]}" "$RABBITMQ_PLUGINS_DIR/"
+        text=$(<"${found[-1]}/ebin/$app.app")
+        [[ $text =~ \{applications,[[:space:]]*\[([^]]*)\] ]] || continue
+        needs=${BASH_REMATCH[1]//[[:space:]\']/}
+        IFS=, read -ra needs <<< "$needs"
+        todo+=("${needs[@]}")
+    done
+    shopt -u nullglob
+}
 
 running() { [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; }
 
@@ -63,8 +90,10 @@ start() {
         > "$RABBITMQ_CONFIG_FILE"
     if [ "$management_port" = off ]; then
         echo "[]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+        link_plugins rabbit
     else
         echo "[rabbitmq_management]." > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+        link_plugins rabbit rabbitmq_management
         printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$management_port" \
             >> "$RABBITMQ_CONFIG_FILE"
     fi

@@ -71,6 +71,16 @@ BROKER_ENV = {
     "RABBITMQ_NODE": "celery-memo-tests",
     "RABBITMQ_EXTRA_CONFIG": f"load_definitions = {DEFINITIONS}",
 }
+# Where Debian's package runs RabbitMQ: the tests' node answers there too (when the port is
+# free as the run begins), for the tests of `make up` beside a broker already running.
+DISTRO_LISTENER = "listeners.tcp.distro = 127.0.0.1:5672"
+
+
+def on_distro_port():
+    """True if the tests' node answers at localhost:5672 in this run."""
+    return DISTRO_LISTENER in (RUNS / "tests-rabbitmq" / "rabbitmq.conf").read_text()
+
+
 # Every process the tests start, and tasks.py imported here, use the tests' broker,
 # and their workers keep their revoked ids apart from a user's.
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
@@ -154,6 +164,8 @@ def pytest_sessionstart(session):
     RUNS.mkdir(parents=True, exist_ok=True)
     lock.write_text(str(os.getpid()))
     write_definitions()
+    if not listening(5672):
+        BROKER_ENV["RABBITMQ_EXTRA_CONFIG"] += f"\\n{DISTRO_LISTENER}"
     # It boots while the test processes start; the broker fixture waits for it.
     global node_start
     node_start = rabbitmq("start", background=True)
@@ -192,7 +204,8 @@ file_seconds = {}
 
 def pytest_collection_modifyitems(config, items):
     """Order the test files by how long each took last time, the slowest first."""
-    last = config.cache.get(DURATIONS, {}) if config.cache else {}
+    cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
+    last = cache.get(DURATIONS, {}) if cache else {}
     items.sort(key=lambda item: -last.get(item.location[0], 0))
 
 
@@ -209,10 +222,11 @@ def pytest_sessionfinish(session):
         if node_start:
             node_start.wait()
         rabbitmq("stop")
-        if session.config.cache and file_seconds:
-            seconds = {**session.config.cache.get(DURATIONS, {}), **file_seconds}
+        cache = getattr(session.config, "cache", None)
+        if cache and file_seconds:
+            seconds = {**cache.get(DURATIONS, {}), **file_seconds}
             kept = {path: s for path, s in seconds.items() if (ROOT / path).exists()}
-            session.config.cache.set(DURATIONS, kept)
+            cache.set(DURATIONS, kept)
 
 
 @pytest.fixture(scope="session", autouse=True)  # every test may reach the node by its URL

@@ -4,29 +4,19 @@ import socket
 
 import pytest
 
-from conftest import RUN, port, rabbitmq
+from conftest import RUN, on_distro_port, port
 from helpers import listening, readme_sessions, run_session
 from test_stack import make
 
 FLOWER_PORT = port(5558)
 
-# The distro's service: default node name and port, no management UI, user guest.
-DISTRO_NODE = {
-    "RABBITMQ_DIR": str(RUN / "distro-rabbitmq"),
-    "RABBITMQ_NODE": "rabbit",
-    "RABBITMQ_PORT": "5672",
-    "RABBITMQ_MANAGEMENT_PORT": "off",
-}
-
 
 @pytest.fixture(scope="module")
-def distro_rabbitmq():
-    """A RabbitMQ running where the distro's package runs it: localhost:5672."""
-    if listening(5672):
-        pytest.skip("port 5672 is taken (a stack of yours?): the distro's node needs it")
-    rabbitmq("start", **DISTRO_NODE)
-    yield
-    rabbitmq("stop", **DISTRO_NODE)
+def distro_rabbitmq(broker):
+    """A RabbitMQ running where the distro's package runs it, localhost:5672, with the
+    user guest: the tests' node, which listens there too."""
+    if not on_distro_port():
+        pytest.skip("port 5672 was taken as the run began (a stack of yours?): the test needs it")
 
 
 # Nothing set but where the stack keeps its files: the post's defaults.
