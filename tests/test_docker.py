@@ -76,6 +76,9 @@ def clone(tmp_path_factory):
     clone = fresh_copy(tmp_path_factory.mktemp("docker") / "celery-memo")
     run("docker", "compose", "down", "--volumes", cwd=clone)  # what an interrupted run left
     (clone / ".venv").symlink_to(ROOT / ".venv")  # as after `make install`, for the make tests
+    # The image as this project builds it: Compose labels an image with the project that
+    # built it, so one built by another project (yours) would be rebuilt by `make up`.
+    run("docker", "compose", "build", cwd=clone)
     before = sorted(p.relative_to(clone) for p in clone.rglob("*"))
     try:
         up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, check=False)
@@ -174,8 +177,11 @@ def test_flower_asks_for_a_login_and_shows_the_worker_and_the_queues():
 
 
 def test_make_up_takes_over_the_running_stack_and_status_and_logs_show_it(clone, client, tmp_path):
+    containers = {name: s["ID"] for name, s in services(clone).items()}
     up = run("make", "-s", "up", cwd=clone)
     assert "The stack is up (docker)" in up.stdout
+    # The same containers: a task that was running goes on running.
+    assert {name: s["ID"] for name, s in services(clone).items()} == containers
     assert "export CELERY_BROKER_URL" not in up.stdout  # the post's URL works as it is
     status = run("make", "-s", "status", cwd=clone).stdout
     assert f"{PROJECT}-worker-1" in status and "(healthy)" in status
