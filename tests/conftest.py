@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 import host2
 from helpers import PYTHON, ROOT, Process, listening, wait_for
@@ -128,18 +129,22 @@ def stop_leftovers(runs):
         os.kill(pid, signal.SIGKILL)
 
 
-def write_definitions(processes=16):
-    """What the tests' node loads as it starts: the user guest, with a virtual host for
-    each test process (a node that loads definitions makes no default user)."""
-    salt = os.urandom(4)  # RabbitMQ's own scheme: salt + SHA-256(salt + password)
-    password_hash = base64.b64encode(salt + hashlib.sha256(salt + b"guest").digest()).decode()
-    vhosts = ["/", *(f"gw{slot}{part}" for slot in range(processes) for part in ("", "-readme"))]
-    DEFINITIONS.write_text(json.dumps({
-        "users": [{"name": "guest", "password_hash": password_hash, "tags": ["administrator"],
-                   "hashing_algorithm": "rabbit_password_hashing_sha256"}],
+def write_definitions(path, vhosts, users):
+    """Write what a node loads as it starts: the users {name: password}, each allowed
+    everything in every virtual host (a node that loads definitions makes no guest)."""
+
+    def password_hash(password):  # RabbitMQ's own scheme: salt + SHA-256(salt + password)
+        salt = os.urandom(4)
+        return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+    path.write_text(json.dumps({
+        "users": [{"name": name, "password_hash": password_hash(password),
+                   "tags": ["administrator"] if name == "guest" else [],  # as RabbitMQ's guest
+                   "hashing_algorithm": "rabbit_password_hashing_sha256"}
+                  for name, password in users.items()],
         "vhosts": [{"name": vhost} for vhost in vhosts],
-        "permissions": [{"user": "guest", "vhost": vhost, "configure": ".*", "write": ".*",
-                         "read": ".*"} for vhost in vhosts],
+        "permissions": [{"user": name, "vhost": vhost, "configure": ".*", "write": ".*",
+                         "read": ".*"} for name in users for vhost in vhosts],
     }))  # fmt: skip
 
 
@@ -163,7 +168,9 @@ def pytest_sessionstart(session):
     shutil.rmtree(RUNS, ignore_errors=True)
     RUNS.mkdir(parents=True, exist_ok=True)
     lock.write_text(str(os.getpid()))
-    write_definitions()
+    # guest, with a virtual host for each test process (and its README worker)
+    vhosts = ["/", *(f"gw{slot}{part}" for slot in range(16) for part in ("", "-readme"))]
+    write_definitions(DEFINITIONS, vhosts, {"guest": "guest"})
     if not listening(5672):
         BROKER_ENV["RABBITMQ_EXTRA_CONFIG"] += f"\\n{DISTRO_LISTENER}"
     # It boots while the test processes start; the broker fixture waits for it.
@@ -196,17 +203,60 @@ def rabbitmq(*args, background=False, **node):
     )
 
 
-# Each test file's seconds in the last run: the next run starts the slowest files
-# first, so that no test process is left with a long one at the end.
+# The test files that use the spare node: one test process runs them, one after the
+# other, so that a run boots one spare node instead of one for each process.
+SPARE_FILES = {
+    "tests/test_broker_restart.py",
+    "tests/test_rpc_declare_once.py",
+    "tests/test_second_host.py",
+}
+
+
+def scope(path):
+    """What a test process takes at once: the test file at path, or all of SPARE_FILES."""
+    return "the spare node's files" if path in SPARE_FILES else path
+
+
+class LoadFileOrSpareScheduling(LoadFileScheduling):
+    """--dist loadfile, with SPARE_FILES as one file, each sent when a process is free."""
+
+    def _split_scope(self, nodeid):
+        return scope(super()._split_scope(nodeid))
+
+    def _reschedule(self, node):
+        # A process takes its next file once only the last test of the one before is
+        # left (which it holds until it knows what comes next). xdist sends it with two
+        # left, and then a long file can wait behind a long test while others are idle.
+        if self.workqueue and self._pending_of(self.assigned_work[node]) > 1:
+            return
+        super()._reschedule(node)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Send out the tests by scope() (pyproject.toml asks for --dist loadfile)."""
+    if config.getvalue("dist") == "loadfile":
+        return LoadFileOrSpareScheduling(config, log)
+    return None
+
+
+# Each test file's seconds in the last run: the next run starts the slowest first, so
+# that no test process is left with a long one at the end.
 DURATIONS = "celery-memo/file-seconds"
 file_seconds = {}
 
 
 def pytest_collection_modifyitems(config, items):
-    """Order the test files by how long each took last time, the slowest first."""
+    """Order the tests by how long their scope() took last time, the slowest first."""
+    for item in items:
+        if "spare_broker" in item.fixturenames and item.location[0] not in SPARE_FILES:
+            raise pytest.UsageError(
+                f"{item.location[0]} uses the spare node: add it to SPARE_FILES"
+            )
     cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
-    last = cache.get(DURATIONS, {}) if cache else {}
-    items.sort(key=lambda item: -last.get(item.location[0], 0))
+    seconds = {}
+    for path, s in (cache.get(DURATIONS, {}) if cache else {}).items():
+        seconds[scope(path)] = seconds.get(scope(path), 0) + s
+    items.sort(key=lambda item: -seconds.get(scope(item.location[0]), 0))
 
 
 def pytest_runtest_logreport(report):
@@ -241,21 +291,23 @@ def broker():
 
 SPARE_PORT = port(5675)
 SPARE_URL = f"pyamqp://guest@localhost:{SPARE_PORT}//"
+SPARE_DEFINITIONS = RUN / "spare-definitions.json"
 SPARE_NODE = node_settings(
     "spare",
     SPARE_PORT,
     # Heartbeats every 2 s: a connection over a cut link is closed within seconds.
-    RABBITMQ_EXTRA_CONFIG="heartbeat = 2"
+    RABBITMQ_EXTRA_CONFIG=f"heartbeat = 2\\nload_definitions = {SPARE_DEFINITIONS}"
     + (f"\\nlisteners.tcp.host2 = {host2.HOST1}:{SPARE_PORT}" if host2.POSSIBLE else ""),
 )
 
 
 @pytest.fixture(scope="session")
 def spare_broker(broker):
-    """A second node for the fault tests, free to be restarted, that
-    host 2 reaches over its link where this machine can make one; yields restart()."""
+    """A second node for the fault tests, free to be restarted, that host 2 reaches over
+    its link, as a user of its own, where this machine can make one; yields restart()."""
     if host2.POSSIBLE:
         host2.create()
+    write_definitions(SPARE_DEFINITIONS, ["/"], {"guest": "guest", host2.USER: host2.PASSWORD})
     rabbitmq("start", **SPARE_NODE)
 
     def restart():

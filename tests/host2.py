@@ -11,6 +11,7 @@ NAMESPACE = f"{PREFIX}{SLOT}"
 LINK, PEER = f"cm-host1-{SLOT}", f"cm-host2-{SLOT}"  # the two ends of the veth pair
 HOST1, HOST2 = f"10.77.{SLOT}.1", f"10.77.{SLOT}.2"  # this host and host 2
 POSSIBLE = os.geteuid() == 0 and shutil.which("ip") is not None
+USER, PASSWORD = "host2", "host2-password"  # its own RabbitMQ user: guest is for localhost
 
 
 def ip(*args, inside=False):

@@ -7,11 +7,10 @@ import subprocess
 import pytest
 
 import host2
-from conftest import SPARE_NODE, SPARE_PORT, SPARE_URL, rabbitmq
+from conftest import SPARE_PORT, SPARE_URL
 from helpers import PYTHON, start_client, wait_for
 
-USER, PASSWORD = "host2", "host2-password"  # host 2's own RabbitMQ user, not guest
-THERE = f"pyamqp://{USER}:{PASSWORD}@{host2.HOST1}:{SPARE_PORT}//"
+THERE = f"pyamqp://{host2.USER}:{host2.PASSWORD}@{host2.HOST1}:{SPARE_PORT}//"
 
 pytestmark = pytest.mark.skipif(
     not host2.POSSIBLE, reason="needs root and iproute2 to make a network namespace"
@@ -19,16 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def host2_user(spare_broker):
-    """Host 2's own user on the spare node."""
-    rabbitmq("ctl", "add_user", USER, PASSWORD, **SPARE_NODE)
-    rabbitmq("ctl", "set_permissions", "-p", "/", USER, ".*", ".*", ".*", **SPARE_NODE)
-    yield
-    rabbitmq("ctl", "delete_user", USER, **SPARE_NODE)
-
-
-@pytest.fixture
-def host2_worker(host2_user, start_worker):
+def host2_worker(spare_broker, start_worker):
     """A worker on host 2, reaching the broker over the link."""
     process = start_worker(
         "host2",
@@ -57,7 +47,7 @@ def test_two_hosts_share_the_tasks_and_a_cut_link_loses_none(host2_worker, start
     assert any(f"[{i}] received" in host1_worker.output() for i in ids if i != cut)
 
 
-def test_guest_is_refused_from_another_host(host2_user):
+def test_guest_is_refused_from_another_host(spare_broker):
     guest = f"pyamqp://guest:guest@{host2.HOST1}:{SPARE_PORT}//"
     connect = f"from kombu import Connection; Connection({guest!r}).connect()"
 
