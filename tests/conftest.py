@@ -74,12 +74,13 @@ BROKER_ENV = {
 }
 # Where Debian's package runs RabbitMQ: the tests' node answers there too (when the port is
 # free as the run begins), for the tests of `make up` beside a broker already running.
-DISTRO_LISTENER = "listeners.tcp.distro = 127.0.0.1:5672"
+DISTRO_PORT = 5672
+DISTRO_LISTENER = f"listeners.tcp.distro = 127.0.0.1:{DISTRO_PORT}"
 
 
 def on_distro_port():
     """True if the tests' node answers at localhost:5672 in this run."""
-    return DISTRO_LISTENER in (RUNS / "tests-rabbitmq" / "rabbitmq.conf").read_text()
+    return DISTRO_LISTENER in Path(BROKER_ENV["RABBITMQ_DIR"], "rabbitmq.conf").read_text()
 
 
 # Every process the tests start, and tasks.py imported here, use the tests' broker,
@@ -171,7 +172,7 @@ def pytest_sessionstart(session):
     # guest, with a virtual host for each test process (and its README worker)
     vhosts = ["/", *(f"gw{slot}{part}" for slot in range(16) for part in ("", "-readme"))]
     write_definitions(DEFINITIONS, vhosts, {"guest": "guest"})
-    if not listening(5672):
+    if not listening(DISTRO_PORT):
         BROKER_ENV["RABBITMQ_EXTRA_CONFIG"] += f"\\n{DISTRO_LISTENER}"
     # It boots while the test processes start; the broker fixture waits for it.
     global node_start
