@@ -6,7 +6,6 @@ not stop first.
 """
 
 import base64
-import functools
 import hashlib
 import json
 import os
@@ -194,14 +193,14 @@ def pytest_sessionstart(session):
 
 def rabbitmq(*args, background=False, **node):
     """Run scripts/rabbitmq.sh for the tests' node, or for the node that settings name;
-    in the background, return the process instead of waiting for it."""
-    run = subprocess.Popen if background else functools.partial(subprocess.run, check=True)
-    return run(
-        [ROOT / "scripts" / "rabbitmq.sh", *args],
-        cwd=ROOT,
-        env={**os.environ, **(node or BROKER_ENV)},
-        stdout=subprocess.DEVNULL,
-    )
+    return what it printed, or in the background the process, without waiting for it."""
+    command = [ROOT / "scripts" / "rabbitmq.sh", *args]
+    env = {**os.environ, **(node or BROKER_ENV)}
+    if background:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.run(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True
+    ).stdout
 
 
 # The test files that use the spare node: one test process runs them, one after the

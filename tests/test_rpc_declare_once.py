@@ -6,7 +6,6 @@ Each test runs a client app of its own, as bench/client.py builds them, beside s
 Celery's where the two differ, and says what became of each task's result.
 """
 
-import os
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from kombu import Connection
 import bench.rpc_declare_once
 from bench.client import client_app, close
 from bench.profiles import DECLARE_ONCE
-from conftest import BROKER_ENV, SPARE_URL
+from conftest import SPARE_URL, rabbitmq
 from helpers import ROOT, wait_for
 
 QUEUE = "declare-once"
@@ -142,16 +141,8 @@ def test_a_deleted_reply_queue_comes_back_when_the_client_next_waits(
 
 def reply_queues(broker):
     """The names of the queues in broker's virtual host, asked without touching them."""
-    command = ["list_queues", "-p", Connection(broker).virtual_host, "--no-table-headers", "name"]
-    listing = subprocess.run(
-        [ROOT / "scripts" / "rabbitmq.sh", "ctl", *command],
-        cwd=ROOT,
-        env={**os.environ, **BROKER_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return listing.stdout.split()
+    vhost = Connection(broker).virtual_host
+    return rabbitmq("ctl", "list_queues", "-p", vhost, "--no-table-headers", "name").split()
 
 
 @pytest.mark.parametrize("settings", [STOCK, DECLARE_ONCE], ids=["stock", "declared once"])
