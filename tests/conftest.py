@@ -203,25 +203,26 @@ def rabbitmq(*args, background=False, **node):
     ).stdout
 
 
-# The test files that use the spare node: one test process runs them, one after the
-# other, so that a run boots one spare node instead of one for each process.
-SPARE_FILES = {
-    "tests/test_broker_restart.py",
-    "tests/test_rpc_declare_once.py",
-    "tests/test_second_host.py",
-}
+# The tests that use the spare node (whole files, or single tests): one test process
+# runs them, one after the other, so that a run boots one spare node, not one a process.
+SPARE_TESTS = (
+    "tests/test_broker_restart.py::",
+    "tests/test_rpc_declare_once.py::test_after_a_broker_restart_the_first_task_declares_again",
+    "tests/test_second_host.py::",
+)
+SPARE_SCOPE = "the spare node's tests"
 
 
-def scope(path):
-    """What a test process takes at once: the test file at path, or all of SPARE_FILES."""
-    return "the spare node's files" if path in SPARE_FILES else path
+def scope(nodeid):
+    """What a test process takes at once: the test's file, or all of SPARE_TESTS."""
+    return SPARE_SCOPE if nodeid.startswith(SPARE_TESTS) else nodeid.split("::")[0]
 
 
 class LoadFileOrSpareScheduling(LoadFileScheduling):
-    """--dist loadfile, with SPARE_FILES as one file, each sent when a process is free."""
+    """--dist loadfile, with SPARE_TESTS as one file, each sent when a process is free."""
 
     def _split_scope(self, nodeid):
-        return scope(super()._split_scope(nodeid))
+        return scope(nodeid)
 
     def _reschedule(self, node):
         # A process takes its next file once only the last test of the one before is
@@ -239,43 +240,39 @@ def pytest_xdist_make_scheduler(config, log):
     return None
 
 
-# Each test file's seconds in the last run: the next run starts the slowest first, so
-# that no test process is left with a long one at the end.
-DURATIONS = "celery-memo/file-seconds"
-file_seconds = {}
+# Each scope's seconds in the last run: the next run starts the slowest first, so that
+# no test process is left with a long one at the end.
+DURATIONS = "celery-memo/scope-seconds"
+scope_seconds = {}
 
 
 def pytest_collection_modifyitems(config, items):
     """Order the tests by how long their scope() took last time, the slowest first."""
     for item in items:
-        if "spare_broker" in item.fixturenames and item.location[0] not in SPARE_FILES:
-            raise pytest.UsageError(
-                f"{item.location[0]} uses the spare node: add it to SPARE_FILES"
-            )
+        if "spare_broker" in item.fixturenames and scope(item.nodeid) != SPARE_SCOPE:
+            raise pytest.UsageError(f"{item.nodeid} uses the spare node: add it to SPARE_TESTS")
     cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
-    seconds = {}
-    for path, s in (cache.get(DURATIONS, {}) if cache else {}).items():
-        seconds[scope(path)] = seconds.get(scope(path), 0) + s
-    items.sort(key=lambda item: -seconds.get(scope(item.location[0]), 0))
+    seconds = cache.get(DURATIONS, {}) if cache else {}
+    items.sort(key=lambda item: -seconds.get(scope(item.nodeid), 0))
 
 
 def pytest_runtest_logreport(report):
-    """Add up each test file's seconds (the main process hears every test's)."""
-    path = report.location[0]
-    file_seconds[path] = file_seconds.get(path, 0) + report.duration
+    """Add up each scope's seconds (the main process hears every test's)."""
+    key = scope(report.nodeid)
+    scope_seconds[key] = scope_seconds.get(key, 0) + report.duration
 
 
 def pytest_sessionfinish(session):
-    """Once per run, after every test process: stop the tests' node, and keep each test
-    file's seconds for the next run."""
+    """Once per run, after every test process: stop the tests' node, and keep each
+    scope's seconds for the next run."""
     if not hasattr(session.config, "workerinput"):
         if node_start:
             node_start.wait()
         rabbitmq("stop")
         cache = getattr(session.config, "cache", None)
-        if cache and file_seconds:
-            seconds = {**cache.get(DURATIONS, {}), **file_seconds}
-            kept = {path: s for path, s in seconds.items() if (ROOT / path).exists()}
+        if cache and scope_seconds:
+            seconds = {**cache.get(DURATIONS, {}), **scope_seconds}
+            kept = {k: s for k, s in seconds.items() if k == SPARE_SCOPE or (ROOT / k).exists()}
             cache.set(DURATIONS, kept)
 
 
