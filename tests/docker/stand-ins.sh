@@ -10,13 +10,21 @@ base=celery-memo-stand-in/debian:trixie
 cache=/var/cache/celery-memo-stand-in  # debootstrap's downloads and log, out of the repo
 die() { echo "stand-ins: $*" >&2; exit 1; }
 
-# The Dockerfile standing in for an image, and the Debian package it is made of.
+# The Dockerfile standing in for an image, the Debian package it is made of, and the
+# files the Dockerfile copies (in this directory, or in scripts/ as the context "scripts").
 recipe() {
   case $1 in
-    rabbitmq:4.3-management) echo rabbitmq.Dockerfile rabbitmq-server ;;
+    rabbitmq:4.3-management) echo rabbitmq.Dockerfile rabbitmq-server rabbitmq.conf ../../scripts/rabbitmq-apps.sh ;;
     python:3.13-slim) echo python.Dockerfile python3 ;;
     *) return 1 ;;
   esac
+}
+
+# What a stand-in was built from, as a label on it: a changed recipe means a new build.
+recipe_sum() {
+  local parts
+  read -ra parts < <(recipe "$1")
+  (cd "$here" && cat "${parts[0]}" "${parts[@]:2}" | sha256sum | cut -c1-16)
 }
 
 # A minimal Debian trixie as an image, made once and shared by the stand-ins.
@@ -50,18 +58,27 @@ build_base() {
 for image; do recipe "$image" >/dev/null || die "no stand-in for $image"; done
 
 for image; do
+  sum=$(recipe_sum "$image")
   if docker image inspect "$image" >/dev/null 2>&1; then
-    # Say so on every run, not only the one that built it.
-    label=$(docker image inspect -f '{{index .Config.Labels "celery-memo.stand-in"}}' "$image")
-    [ -z "$label" ] || echo "stand-ins: the tests use a stand-in, $label"
-    continue
-  fi
+    labels='{{index .Config.Labels "celery-memo.stand-in"}}|{{index .Config.Labels "celery-memo.recipe"}}'
+    IFS='|' read -r label built < <(docker image inspect -f "$labels" "$image")
+    if [ -z "$label" ] || [ "$built" = "$sum" ]; then
+      # Say so on every run, not only the one that built it.
+      [ -z "$label" ] || echo "stand-ins: the tests use a stand-in, $label"
+      continue
+    fi
+    why="its recipe changed"
   # Bounded: where no registry is reachable the pull fails at once, but a slow one may hang.
-  timeout 120 docker pull -q "$image" >/dev/null 2>&1 && continue
-  read -r dockerfile package < <(recipe "$image")
+  elif timeout 120 docker pull -q "$image" >/dev/null 2>&1; then
+    continue
+  else
+    why="no registry"
+  fi
+  read -r dockerfile package _ < <(recipe "$image")
   build_base
-  docker build -q -t "$image" -f "$here/$dockerfile" "$here" >/dev/null ||
-    die "building a stand-in for $image failed (rerun: docker build -f $here/$dockerfile $here)"
+  build=(docker build -q -t "$image" --label "celery-memo.recipe=$sum"
+         --build-context "scripts=$here/../../scripts" -f "$here/$dockerfile" "$here")
+  "${build[@]}" >/dev/null || die "building a stand-in for $image failed (rerun: ${build[*]})"
   version=$(docker run --rm --user root --entrypoint dpkg-query "$image" -W -f '${Version}' "$package")
-  echo "stand-ins: no registry; built $image from Debian trixie's $package ${version%-*}"
+  echo "stand-ins: $why; built $image from Debian trixie's $package ${version%-*}"
 done
