@@ -72,10 +72,12 @@ def fresh_copy(where):
 
 
 def wait_for(condition, timeout=20, what="the condition"):
-    """Poll condition() until it returns something true; fail after timeout seconds."""
+    """Poll condition() until it returns something true; fail after timeout seconds,
+    saying what was awaited (what, or what() for a message made as it fails)."""
     deadline = time.monotonic() + timeout
     while not (result := condition()):
         if time.monotonic() > deadline:
+            what = what() if callable(what) else what
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
     return result

@@ -36,7 +36,7 @@ def test_two_hosts_share_the_tasks_and_a_cut_link_loses_none(host2_worker, start
     repl, ids = start_client(SPARE_URL, ["celery"] * 4, timeout=30)
     cut = wait_for(
         lambda: next((i for i in ids if f"[{i}] received" in host2_worker.output()), None),
-        what="host 2 to take a task",
+        what=lambda: f"host 2 to take a task; its log ends:\n{host2_worker.output()[-2000:]}",
     )
 
     host2.ip("link", "set", host2.LINK, "down")  # cut off in the middle of its task
