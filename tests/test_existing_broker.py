@@ -1,6 +1,7 @@
 """`make up` beside a RabbitMQ the machine already runs, as Debian's package runs it."""
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -48,7 +49,8 @@ def test_make_up_uses_a_rabbitmq_already_running_and_make_down_leaves_it(monkeyp
         assert "rabbitmq: not ours" in make_defaults("status").stdout
         for session in readme_sessions():  # as written: no CELERY_BROKER_URL anywhere
             result = run_session(session.text)
-            assert result.returncode == 0, session.name + result.stdout + result.stderr
+            worker_log = Path(DEFAULTS["STACK_DIR"], "worker.log").read_text()[-3000:]
+            assert result.returncode == 0, session.name + result.stdout + result.stderr + worker_log
     finally:
         down = make_defaults("down")
     assert down.returncode == 0, down.stderr
