@@ -11,6 +11,8 @@ from conftest import SPARE_PORT, SPARE_URL
 from helpers import PYTHON, start_client, wait_for
 
 THERE = f"pyamqp://{host2.USER}:{host2.PASSWORD}@{host2.HOST1}:{SPARE_PORT}//"
+# A queue of this file's own: tasks another test left on the spare node stay out of it.
+QUEUE = "two-hosts"
 
 pytestmark = pytest.mark.skipif(
     not host2.POSSIBLE, reason="needs root and iproute2 to make a network namespace"
@@ -22,6 +24,8 @@ def host2_worker(spare_broker, start_worker):
     """A worker on host 2, reaching the broker over the link."""
     process = start_worker(
         "host2",
+        "-Q",
+        QUEUE,
         prefix=["ip", "netns", "exec", host2.NAMESPACE],
         CELERY_BROKER_URL=THERE,
         ADD_SLEEP="5",  # still running when the link is cut
@@ -32,8 +36,8 @@ def host2_worker(spare_broker, start_worker):
 
 
 def test_two_hosts_share_the_tasks_and_a_cut_link_loses_none(host2_worker, start_worker):
-    host1_worker = start_worker("host1", CELERY_BROKER_URL=SPARE_URL)
-    repl, ids = start_client(SPARE_URL, ["celery"] * 4, timeout=30)
+    host1_worker = start_worker("host1", "-Q", QUEUE, CELERY_BROKER_URL=SPARE_URL)
+    repl, ids = start_client(SPARE_URL, [QUEUE] * 4, timeout=30)
     cut = wait_for(
         lambda: next((i for i in ids if f"[{i}] received" in host2_worker.output()), None),
         what=lambda: f"host 2 to take a task; its log ends:\n{host2_worker.output()[-2000:]}",
