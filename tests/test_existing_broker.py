@@ -29,6 +29,11 @@ DEFAULTS = {
 }
 
 
+def worker_log():
+    """The end of the stack worker's log."""
+    return Path(DEFAULTS["STACK_DIR"], "worker.log").read_text()[-3000:]
+
+
 def make_defaults(target, **env):
     """Run a make target at the repo root with DEFAULTS and env."""
     return make(target, **DEFAULTS, **env)
@@ -49,8 +54,9 @@ def test_make_up_uses_a_rabbitmq_already_running_and_make_down_leaves_it(monkeyp
         assert "rabbitmq: not ours" in make_defaults("status").stdout
         for session in readme_sessions():  # as written: no CELERY_BROKER_URL anywhere
             result = run_session(session.text)
-            worker_log = Path(DEFAULTS["STACK_DIR"], "worker.log").read_text()[-3000:]
-            assert result.returncode == 0, session.name + result.stdout + result.stderr + worker_log
+            assert result.returncode == 0, (  # the message, with the worker's log, on failure only
+                session.name + result.stdout + result.stderr + worker_log()
+            )
     finally:
         down = make_defaults("down")
     assert down.returncode == 0, down.stderr
