@@ -20,13 +20,6 @@ recipe() {
   esac
 }
 
-# What a stand-in was built from, as a label on it: a changed recipe means a new build.
-recipe_sum() {
-  local parts
-  read -ra parts < <(recipe "$1")
-  (cd "$here" && cat "${parts[0]}" "${parts[@]:2}" | sha256sum | cut -c1-16)
-}
-
 # A minimal Debian trixie as an image, made once and shared by the stand-ins.
 build_base() {
   docker image inspect "$base" >/dev/null 2>&1 && return
@@ -58,7 +51,10 @@ build_base() {
 for image; do recipe "$image" >/dev/null || die "no stand-in for $image"; done
 
 for image; do
-  sum=$(recipe_sum "$image")
+  read -ra parts < <(recipe "$image")
+  dockerfile=${parts[0]} package=${parts[1]}
+  # What the stand-in is built from, as a label on it: a changed recipe means a new build.
+  sum=$(cd "$here" && cat "$dockerfile" "${parts[@]:2}" | sha256sum | cut -c1-16)
   if docker image inspect "$image" >/dev/null 2>&1; then
     labels='{{index .Config.Labels "celery-memo.stand-in"}}|{{index .Config.Labels "celery-memo.recipe"}}'
     IFS='|' read -r label built < <(docker image inspect -f "$labels" "$image")
@@ -74,7 +70,6 @@ for image; do
   else
     why="no registry"
   fi
-  read -r dockerfile package _ < <(recipe "$image")
   build_base
   build=(docker build -q -t "$image" --label "celery-memo.recipe=$sum"
          --build-context "scripts=$here/../../scripts" -f "$here/$dockerfile" "$here")
