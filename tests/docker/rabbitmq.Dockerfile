@@ -18,7 +18,7 @@ RUN cd /usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins \
  && rm /tmp/keep /usr/local/bin/rabbitmq-apps.sh
 # PATH: RabbitMQ's own scripts, not Debian's wrappers in /usr/sbin, which send the server's
 # output to a file instead of `docker logs` and keep a shell as PID 1 that ignores `docker stop`.
-# HOME: where rabbitmq-diagnostics (the healthcheck, run by `docker exec`) finds the cookie.
+# HOME: where rabbitmq-diagnostics, run by `docker exec`, finds the cookie.
 # RUNNING_UNDER_SYSTEMD: rabbitmq-server execs the Erlang VM in the foreground, as in the official image.
 # RabbitMQ itself reads RABBITMQ_DEFAULT_USER/_PASS on a fresh data directory.
 ENV PATH=/usr/lib/rabbitmq/bin:$PATH HOME=/var/lib/rabbitmq LANG=C.UTF-8 LC_ALL=C.UTF-8 RUNNING_UNDER_SYSTEMD=true
