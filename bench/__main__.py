@@ -8,6 +8,7 @@ measures four profiles once, with small counts, in under a minute.
 
 import argparse
 import sys
+from pathlib import Path
 
 from bench.client import client_app, close, one_side_at_a_time, round_trips, throughput
 from bench.cpu import broker_pid
@@ -118,8 +119,10 @@ def main():
     """Measure, print the table, write the chart."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="four profiles, small counts")
-    parser.add_argument("--chart", default="docs/bench.png", help="where to write the PNG")
+    # Under .run/: a run leaves the picture in docs/ as it is, unless asked to retake it.
+    parser.add_argument("--chart", default=".run/bench.png", help="where to write the PNG")
     args = parser.parse_args()
+    Path(args.chart).parent.mkdir(parents=True, exist_ok=True)
     print_report(measure("quick" if args.quick else "full"), args.chart)
 
 
