@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RUN, port, stop_leftovers
+from conftest import RUN, node_settings, port, rabbitmq, stop_leftovers
 from helpers import PYTHON, ROOT, Process, fresh_copy, listening, wait_for
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5674), port(15674), port(5557)
@@ -46,13 +46,32 @@ def make(target, where=ROOT, user=None, **env):
 
 
 def listening_sockets(pids):
-    """The local addresses that the processes pids (or epmd) listen on."""
+    """The local addresses that the processes pids listen on."""
     lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
-    return [
-        line.split()[3]
-        for line in lines
-        if '"epmd"' in line or any(f"pid={pid}," in line for pid in pids)
-    ]
+    return [line.split()[3] for line in lines if any(f"pid={pid}," in line for pid in pids)]
+
+
+def sockets_on(local_port):
+    """{(address, pid)} of what listens on local_port here (ps would also list the epmd
+    of each RabbitMQ container)."""
+    lines = subprocess.run(
+        ["ss", "-ltnpH", f"sport = :{local_port}"], capture_output=True, text=True
+    ).stdout.splitlines()
+    return {(line.split()[3], re.search(r"pid=(\d+),", line)[1]) for line in lines}
+
+
+def test_a_node_that_starts_epmd_binds_it_to_loopback():
+    # On a port of its own, as if no Erlang node ran here: the tests' run one (conftest.py).
+    epmd_port = port(4370)
+    node = node_settings("own-epmd", port(5679), ERL_EPMD_PORT=str(epmd_port))
+    assert not sockets_on(epmd_port)
+    rabbitmq("start", **node)
+    try:
+        addresses = sorted(address for address, _ in sockets_on(epmd_port))
+    finally:
+        rabbitmq("stop", **node)
+    assert addresses == sorted([f"127.0.0.1:{epmd_port}", f"[::1]:{epmd_port}"])
+    assert not sockets_on(epmd_port), "the node's stop stops the epmd it started"
 
 
 @pytest.fixture
@@ -96,6 +115,8 @@ def flower_saved(where, stack_dir, task_id):
 @pytest.mark.timeout(150)
 def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, tmp_path):
     where, _, stack_dir = desktop
+    distros_epmd = sockets_on(4369)  # on every interface, as Debian's (conftest.py)
+    assert distros_epmd
     up = stack("up")
     assert up.returncode == 0, up.stderr
     assert "The stack is up (native)" in up.stdout
@@ -108,9 +129,15 @@ def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, t
     assert not (where / ".venv" / "bin" / "pytest").exists()
     pids = [(stack_dir / name).read_text().strip() for name in ("worker.pid", "flower.pid")]
     pids.append((stack_dir / "rabbitmq" / "rabbitmq.pid").read_text().strip())
-    addresses = listening_sockets(pids)
-    assert len(addresses) >= 5  # AMQP, management UI, Erlang distribution, epmd, Flower
-    assert all(a.startswith(("127.0.0.1:", "[::1]:")) for a in addresses), addresses
+    # Beside the distro's epmd, the stack starts none: its node registers there, its name
+    # and its distribution port, which listens on loopback only.
+    assert sockets_on(4369) == distros_epmd
+    dist_port = PORT + 20000
+    assert sorted(listening_sockets(pids)) == sorted(
+        f"127.0.0.1:{p}" for p in (PORT, MANAGEMENT_PORT, dist_port, FLOWER_PORT)
+    )
+    names = subprocess.run(["epmd", "-names"], capture_output=True, text=True).stdout
+    assert f"name celery-memo-stack-test-{port(0)} at port {dist_port}\n" in names
     again = stack("up")
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
