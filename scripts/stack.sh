@@ -39,6 +39,22 @@ compose_password=${RABBITMQ_PASSWORD:-$(sed -n 's/^RABBITMQ_PASSWORD=//p' .env)}
 
 compose() { docker compose "$@"; }
 
+# The files `up` gives Compose: COMPOSE_FILE's (docker-compose.yml unless set), and where
+# Compose may set healthchecks' start_interval (API 1.44, Engine 25), the file that does.
+# A stack already running keeps the files it started with: others would recreate it.
+compose_files() {
+    local container api files=${COMPOSE_FILE:-docker-compose.yml}
+    container=$(compose ps -q rabbitmq 2>/dev/null | head -n 1)
+    if [ -n "$container" ]; then
+        docker inspect -f '{{index .Config.Labels "com.docker.compose.project.config_files"}}' \
+            "$container" | tr , :
+        return
+    fi
+    api=$(docker version -f '{{.Client.APIVersion}}' 2>/dev/null) || api=0
+    if printf '1.44\n%s\n' "$api" | sort -V -C; then files+=:scripts/compose.start-interval.yml; fi
+    echo "$files"
+}
+
 compose_running() {
     docker info >/dev/null 2>&1 && [ -n "$(compose ps -q --status running rabbitmq 2>/dev/null)" ]
 }
@@ -181,7 +197,7 @@ up() {
             [ "$(still_up)" = docker ] || ports_free "$port" "$management_port" "$flower_port"
             # --wait returns once every service's healthcheck passes; --build picks up
             # new pins in requirements.txt (the image is cached otherwise).
-            compose up -d --wait --build
+            COMPOSE_FILE=$(compose_files) compose up -d --wait --build
             ;;
         native|existing)
             if [ "$stack" = native ]; then

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from xdist.scheduler import LoadFileScheduling
 
+import ci_skips
 import host2
 from helpers import PYTHON, ROOT, Process, listening, wait_for
 
@@ -97,11 +98,6 @@ def docker_ready():
     version = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True)
     if version.returncode or not re.match(rb"v?[2-9]\.", version.stdout):
         return "no Compose v2 (docker compose)"
-    engine = subprocess.run(
-        ["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True
-    ).stdout
-    if int(engine.split(".")[0]) < 25:
-        return f"Docker Engine {engine.strip()} is older than 25 (healthchecks' start_interval)"
     return ""
 
 
@@ -148,6 +144,10 @@ def write_definitions(path, vhosts, users):
     }))  # fmt: skip
 
 
+def pytest_configure(config):
+    config.pluginmanager.register(ci_skips, "ci_skips")
+
+
 def pytest_addoption(parser):
     parser.addoption("--screenshot", help="where the browser test saves its picture of Flower")
 
@@ -173,22 +173,54 @@ def pytest_sessionstart(session):
     write_definitions(DEFINITIONS, vhosts, {"guest": "guest"})
     if not listening(DISTRO_PORT):
         BROKER_ENV["RABBITMQ_EXTRA_CONFIG"] += f"\\n{DISTRO_LISTENER}"
+    start_distros_epmd()
     # It boots while the test processes start; the broker fixture waits for it.
     global node_start
     node_start = rabbitmq("start", background=True)
     if not docker_ready():
-        compose = (ROOT / "docker-compose.yml").read_text()
-        images = re.findall(r"image: (rabbitmq:\S+)|FROM (\S+)", compose)
-        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
-        built = subprocess.run(
-            [ROOT / "tests" / "docker" / "stand-ins.sh", *("".join(i) for i in images)],
-            capture_output=True,
-            text=True,
-        )
-        for line in (built.stdout + built.stderr).splitlines():
-            terminal.write_line(line, bold=True)
-        if built.returncode:
-            pytest.exit("the Docker images could not be made", returncode=1)
+        make_images(session.config.pluginmanager.get_plugin("terminalreporter"))
+
+
+# The Compose file the Docker tests add to docker-compose.yml when they run stand-ins.
+STAND_INS = RUNS / "stand-ins.compose.yml"
+
+
+def make_images(terminal):
+    """Make sure the images docker-compose.yml names are on the engine, and where
+    stand-ins take their place, write STAND_INS to run them instead."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    rabbitmq, python = (
+        re.search(r"image: (rabbitmq:\S+)", compose)[1],
+        re.search(r"FROM (\S+)", compose)[1],
+    )
+    made = subprocess.run(
+        [ROOT / "tests" / "docker" / "stand-ins.sh", rabbitmq, python],
+        capture_output=True,
+        text=True,
+    )
+    for line in made.stderr.splitlines():
+        terminal.write_line(line, bold=True)
+    if made.returncode:
+        pytest.exit("the Docker images could not be made", returncode=1)
+    stand_ins = dict(line.split() for line in made.stdout.splitlines())
+    if not stand_ins:
+        return
+    services = {"rabbitmq": {"image": stand_ins.get(rabbitmq, rabbitmq)}}
+    if python in stand_ins:
+        # The worker's image, built FROM the stand-in, under a name no user's stack runs.
+        build = {"additional_contexts": {python: f"docker-image://{stand_ins[python]}"}}
+        for service in ("worker", "flower"):
+            services[service] = {"image": "celery-memo-stand-in/celery-memo-python"}
+        services["worker"]["build"] = build
+    STAND_INS.write_text(json.dumps({"services": services}, indent=2))  # JSON is YAML too
+
+
+def start_distros_epmd():
+    """Start epmd as Debian's RabbitMQ does, on every interface, unless one runs: the
+    tests' node stands in for the distro's, and every node of the tests registers with it."""
+    if subprocess.run(["epmd", "-names"], capture_output=True).returncode:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ERL_EPMD_")}
+        subprocess.run(["epmd", "-daemon"], env=env, check=True)
 
 
 def rabbitmq(*args, background=False, **node):

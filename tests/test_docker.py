@@ -1,8 +1,10 @@
 """The Docker path: docker-compose.yml on a real engine, from a fresh copy of the repo.
 
-A plain `docker compose up` brings the stack up; the tests then read it, and at the
-end `make up`, `status`, `logs`, `down` and `clean` take it over, in file order.
-Skipped where no Docker engine with Compose v2 runs (CI sets one up).
+A plain `docker compose up`, its client pinned to Docker 20.10's API (1.41), brings the
+stack up; the tests then read it, and at the end `make up`, `status`, `logs`, `down`
+and `clean` take it over, in file order. Where no registry gave the images, it runs the
+stand-ins (conftest.STAND_INS). Skipped where no Docker engine with Compose v2 runs
+(CI sets one up).
 """
 
 import json
@@ -13,7 +15,7 @@ import pytest
 from celery import Celery
 
 import flower_process
-from conftest import docker_ready, port
+from conftest import STAND_INS, docker_ready, port
 from helpers import (
     PYTHON,
     ROOT,
@@ -37,13 +39,16 @@ STACK_ENV = {
     "FLOWER_PORT": str(FLOWER_PORT),
     # Long enough for the README's revoke sessions to catch a task running.
     "ADD_SLEEP": "3",
+    **({"COMPOSE_FILE": f"docker-compose.yml:{STAND_INS}"} if STAND_INS.exists() else {}),
 }
+# The oldest engine the stack supports: Debian 12's docker.io, Docker 20.10.
+OLDEST_API = {**STACK_ENV, "DOCKER_API_VERSION": "1.41"}
 
 
 WHY_NOT = docker_ready()
 pytestmark = pytest.mark.skipif(
     bool(WHY_NOT),
-    reason=f"{WHY_NOT}: start Docker Engine 25+ with Compose v2 to run the Docker path "
+    reason=f"{WHY_NOT}: start a Docker engine (20.10+) with Compose v2 to run the Docker path "
     "(on Debian as root: bash .ci/docker-engine.sh)",
 )
 
@@ -78,10 +83,10 @@ def clone(tmp_path_factory):
     (clone / ".venv").symlink_to(ROOT / ".venv")  # as after `make install`, for the make tests
     # The image as this project builds it: Compose labels an image with the project that
     # built it, so one built by another project (yours) would be rebuilt by `make up`.
-    run("docker", "compose", "build", cwd=clone)
+    run("docker", "compose", "build", cwd=clone, env=OLDEST_API)
     before = sorted(p.relative_to(clone) for p in clone.rglob("*"))
     try:
-        up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, check=False)
+        up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, env=OLDEST_API, check=False)
         logs = run("docker", "compose", "logs", cwd=clone, check=False).stdout
         assert up.returncode == 0, up.stderr + logs[-3000:]
         # Importing the lesson files wrote nothing, here or in the read-only /app.
@@ -89,6 +94,12 @@ def clone(tmp_path_factory):
         yield clone
     finally:
         run("docker", "compose", "down", "--volumes", cwd=clone, check=False)
+
+
+def start_interval(container):
+    """A container's healthcheck start_interval, in nanoseconds (0: not set)."""
+    inspect = ["docker", "inspect", "-f", "{{json .Config.Healthcheck}}", container]
+    return json.loads(run(*inspect, cwd=ROOT).stdout).get("StartInterval", 0)
 
 
 def compose_client(url, monkeypatch):
@@ -119,6 +130,8 @@ def test_a_plain_compose_up_from_a_fresh_clone_comes_up_healthy(clone):
         "worker": ("running", "healthy"),
         "flower": ("running", "healthy"),
     }
+    # What Docker 20.10 takes: no start_interval, which it would refuse.
+    assert {start_interval(s["ID"]) for s in services(clone).values()} == {0}
 
 
 def test_every_published_port_is_on_loopback(clone):
@@ -178,7 +191,7 @@ def test_flower_asks_for_a_login_and_shows_the_worker_and_the_queues():
 
 def test_make_up_takes_over_the_running_stack_and_status_and_logs_show_it(clone, client, tmp_path):
     containers = {name: s["ID"] for name, s in services(clone).items()}
-    up = run("make", "-s", "up", cwd=clone)
+    up = run("make", "-s", "up", cwd=clone, env=OLDEST_API)
     assert "The stack is up (docker)" in up.stdout
     # The same containers: a task that was running goes on running.
     assert {name: s["ID"] for name, s in services(clone).items()} == containers
@@ -202,6 +215,11 @@ def test_a_task_queued_before_make_down_runs_after_make_up(clone):
     up = run("make", "-s", "up", cwd=clone)
     assert "The stack is up (docker)" in up.stdout
     answers, _ = client.communicate("\n", timeout=90)
+    # On Engine 25+ (API 1.44), make up checks each service every second while it starts.
+    api = run("docker", "version", "-f", "{{.Server.APIVersion}}", cwd=clone).stdout
+    every = 10**9 if tuple(map(int, api.split("."))) >= (1, 44) else 0
+    intervals = {name: start_interval(s["ID"]) for name, s in services(clone).items()}
+    assert intervals == {"rabbitmq": every, "worker": every, "flower": every}
 
     assert json.loads(answers) == [1, 2]
     logs = run("docker", "compose", "logs", "worker", cwd=clone).stdout
@@ -219,3 +237,10 @@ def test_make_clean_deletes_the_volumes(clone):
     assert volumes() == set()
     assert services(clone) == {}
     assert not (clone / ".run").exists()
+
+
+def test_no_image_made_from_a_stand_in_takes_a_name_a_users_stack_runs(clone):
+    made = ["docker", "images", "--filter", "label=celery-memo.stand-in", "--format"]
+    names = run(*made, "{{.Repository}}:{{.Tag}}", cwd=clone).stdout.split()
+
+    assert all(name.startswith("celery-memo-stand-in/") for name in names), names

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Usage: tests/docker/stand-ins.sh IMAGE...
-# Makes sure each image docker-compose.yml uses is on the local Docker engine: already there,
-# else pulled, else (no image registry reachable, as on CI here) built under the same name
-# from Debian trixie's packages, on a base system made with debootstrap.
+# Makes sure the tests can run each image docker-compose.yml names: the image itself when
+# the engine has it or a registry gives it; else (no registry answers, as on CI here) a
+# stand-in built from Debian trixie's packages on a base system made with debootstrap.
+# A stand-in is named celery-memo-stand-in/IMAGE, never IMAGE: only the tests' Compose
+# override runs it, never a user's `make up`. Prints "IMAGE STAND-IN" for each stand-in.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,17 +52,32 @@ build_base() {
 (($#)) || die "usage: $0 IMAGE..."
 for image; do recipe "$image" >/dev/null || die "no stand-in for $image"; done
 
+labels='{{index .Config.Labels "celery-memo.stand-in"}}|{{index .Config.Labels "celery-memo.recipe"}}'
+# Names a user runs, on images made from stand-ins, as earlier versions of the tests left
+# them (celery-memo-python too: built FROM a stand-in, it inherits the label). Kept under
+# the stand-in's name, where a build is kept.
+while read -r name; do
+  [[ $name == celery-memo-stand-in/* ]] && continue
+  docker image inspect "celery-memo-stand-in/$name" >/dev/null 2>&1 ||
+    docker tag "$name" "celery-memo-stand-in/$name"
+  if docker image rm "$name" >/dev/null; then
+    echo "stand-ins: $name was made from a stand-in; it is celery-memo-stand-in/$name now" >&2
+  fi
+done < <(docker images --filter label=celery-memo.stand-in --format '{{.Repository}}:{{.Tag}}')
+
 for image; do
+  stand_in=celery-memo-stand-in/$image
   read -ra parts < <(recipe "$image")
   dockerfile=${parts[0]} package=${parts[1]}
+  if docker image inspect "$image" >/dev/null 2>&1; then continue; fi
   # What the stand-in is built from, as a label on it: a changed recipe means a new build.
   sum=$(cd "$here" && cat "$dockerfile" "${parts[@]:2}" | sha256sum | cut -c1-16)
-  if docker image inspect "$image" >/dev/null 2>&1; then
-    labels='{{index .Config.Labels "celery-memo.stand-in"}}|{{index .Config.Labels "celery-memo.recipe"}}'
-    IFS='|' read -r label built < <(docker image inspect -f "$labels" "$image")
-    if [ -z "$label" ] || [ "$built" = "$sum" ]; then
-      # Say so on every run, not only the one that built it.
-      [ -z "$label" ] || echo "stand-ins: the tests use a stand-in, $label"
+  if docker image inspect "$stand_in" >/dev/null 2>&1; then
+    IFS='|' read -r label built < <(docker image inspect -f "$labels" "$stand_in")
+    if [ "$built" = "$sum" ]; then
+      # Said on every run, not only the one that built it.
+      echo "stand-ins: the tests use a stand-in, $stand_in: $label" >&2
+      echo "$image $stand_in"
       continue
     fi
     why="its recipe changed"
@@ -71,9 +88,10 @@ for image; do
     why="no registry"
   fi
   build_base
-  build=(docker build -q -t "$image" --label "celery-memo.recipe=$sum"
+  build=(docker build -q -t "$stand_in" --label "celery-memo.recipe=$sum"
          --build-context "scripts=$here/../../scripts" -f "$here/$dockerfile" "$here")
   "${build[@]}" >/dev/null || die "building a stand-in for $image failed (rerun: ${build[*]})"
-  version=$(docker run --rm --user root --entrypoint dpkg-query "$image" -W -f '${Version}' "$package")
-  echo "stand-ins: $why; built $image from Debian trixie's $package ${version%-*}"
+  version=$(docker run --rm --user root --entrypoint dpkg-query "$stand_in" -W -f '${Version}' "$package")
+  echo "stand-ins: $why for $image; built $stand_in from Debian trixie's $package ${version%-*}" >&2
+  echo "$image $stand_in"
 done
