@@ -41,17 +41,18 @@ compose() { docker compose "$@"; }
 
 # The files `up` gives Compose: COMPOSE_FILE's (docker-compose.yml unless set), and where
 # Compose may set healthchecks' start_interval (API 1.44, Engine 25), the file that does.
-# A stack already running keeps the files it started with: others would recreate it.
+# A stack already running keeps its healthchecks: others would recreate its containers.
 compose_files() {
     local container api files=${COMPOSE_FILE:-docker-compose.yml}
+    local more=scripts/compose.start-interval.yml
     container=$(compose ps -q rabbitmq 2>/dev/null | head -n 1)
     if [ -n "$container" ]; then
-        docker inspect -f '{{index .Config.Labels "com.docker.compose.project.config_files"}}' \
-            "$container" | tr , :
-        return
+        [ "$(docker inspect -f '{{.Config.Healthcheck.StartInterval}}' "$container")" = 0s ] ||
+            files+=:$more
+    else
+        api=$(docker version -f '{{.Client.APIVersion}}' 2>/dev/null) || api=0
+        if printf '1.44\n%s\n' "$api" | sort -V -C; then files+=:$more; fi
     fi
-    api=$(docker version -f '{{.Client.APIVersion}}' 2>/dev/null) || api=0
-    if printf '1.44\n%s\n' "$api" | sort -V -C; then files+=:scripts/compose.start-interval.yml; fi
     echo "$files"
 }
 
@@ -112,7 +113,11 @@ choose() {
     broker_check "$(broker_url native)" || status=$?
     case $status in
         0) echo existing ;;
-        3) if docker info >/dev/null 2>&1; then echo docker; else echo native; fi ;;
+        3) if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+               echo docker
+           else
+               echo native
+           fi ;;
         *) exit 1 ;;  # broker-check.py said what is wrong
     esac
 }

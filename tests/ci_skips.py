@@ -20,6 +20,8 @@ def pytest_sessionfinish(session):
     """Fail the run under CI=true if anything was skipped, and say what and why."""
     if os.environ.get("CI") != "true" or not skipped or hasattr(session.config, "workerinput"):
         return
+    if session.exitstatus != pytest.ExitCode.OK:
+        return  # already failed or stopped: say nothing over it
     terminal = session.config.pluginmanager.get_plugin("terminalreporter")
     terminal.write_sep("=", f"CI=true: {len(skipped)} skipped, and a skip fails CI", red=True)
     for report in skipped:

@@ -57,7 +57,8 @@ def sockets_on(local_port):
     lines = subprocess.run(
         ["ss", "-ltnpH", f"sport = :{local_port}"], capture_output=True, text=True
     ).stdout.splitlines()
-    return {(line.split()[3], re.search(r"pid=(\d+),", line)[1]) for line in lines}
+    # (No pid where the owner is another user's and the tests do not run as root.)
+    return {(line.split()[3], (re.findall(r"pid=(\d+),", line) or [None])[0]) for line in lines}
 
 
 def test_a_node_that_starts_epmd_binds_it_to_loopback():
@@ -70,7 +71,8 @@ def test_a_node_that_starts_epmd_binds_it_to_loopback():
         addresses = sorted(address for address, _ in sockets_on(epmd_port))
     finally:
         rabbitmq("stop", **node)
-    assert addresses == sorted([f"127.0.0.1:{epmd_port}", f"[::1]:{epmd_port}"])
+    assert f"127.0.0.1:{epmd_port}" in addresses  # and [::1], where the machine has IPv6
+    assert set(addresses) <= {f"127.0.0.1:{epmd_port}", f"[::1]:{epmd_port}"}
     assert not sockets_on(epmd_port), "the node's stop stops the epmd it started"
 
 

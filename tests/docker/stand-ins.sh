@@ -60,15 +60,17 @@ while read -r name; do
   [[ $name == celery-memo-stand-in/* ]] && continue
   docker image inspect "celery-memo-stand-in/$name" >/dev/null 2>&1 ||
     docker tag "$name" "celery-memo-stand-in/$name"
-  if docker image rm "$name" >/dev/null; then
-    echo "stand-ins: $name was made from a stand-in; it is celery-memo-stand-in/$name now" >&2
-  fi
-done < <(docker images --filter label=celery-memo.stand-in --format '{{.Repository}}:{{.Tag}}')
+  docker image rm "$name" >/dev/null ||
+    die "$name was made from a stand-in, and a container uses it: docker rm that container"
+  echo "stand-ins: $name was made from a stand-in; the tests name it celery-memo-stand-in/$name" >&2
+done < <(docker images --filter label=celery-memo.stand-in --filter dangling=false \
+           --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>')
 
 for image; do
   stand_in=celery-memo-stand-in/$image
   read -ra parts < <(recipe "$image")
   dockerfile=${parts[0]} package=${parts[1]}
+  # The image itself (a stand-in never keeps its name: see above).
   if docker image inspect "$image" >/dev/null 2>&1; then continue; fi
   # What the stand-in is built from, as a label on it: a changed recipe means a new build.
   sum=$(cd "$here" && cat "$dockerfile" "${parts[@]:2}" | sha256sum | cut -c1-16)
