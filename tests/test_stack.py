@@ -45,20 +45,22 @@ def make(target, where=ROOT, user=None, **env):
     )
 
 
+def listeners():
+    """{(address, pid)} of every TCP socket that listens here, in this network namespace
+    (pgrep would also find the epmd of each RabbitMQ container). No pid where the owner is
+    another user and the tests do not run as root."""
+    lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
+    return {(line.split()[3], (re.findall(r"pid=(\d+),", line) or [None])[0]) for line in lines}
+
+
 def listening_sockets(pids):
     """The local addresses that the processes pids listen on."""
-    lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
-    return [line.split()[3] for line in lines if any(f"pid={pid}," in line for pid in pids)]
+    return [address for address, pid in listeners() if pid in pids]
 
 
 def sockets_on(local_port):
-    """{(address, pid)} of what listens on local_port here (ps would also list the epmd
-    of each RabbitMQ container)."""
-    lines = subprocess.run(
-        ["ss", "-ltnpH", f"sport = :{local_port}"], capture_output=True, text=True
-    ).stdout.splitlines()
-    # (No pid where the owner is another user's and the tests do not run as root.)
-    return {(line.split()[3], (re.findall(r"pid=(\d+),", line) or [None])[0]) for line in lines}
+    """{(address, pid)} of what listens on local_port."""
+    return {(a, pid) for a, pid in listeners() if a.rsplit(":", 1)[1] == str(local_port)}
 
 
 def test_a_node_that_starts_epmd_binds_it_to_loopback():
