@@ -396,10 +396,12 @@ def start_worker(broker):
                 "-n",
                 node,
                 "--without-mingle",  # a second faster: these workers need no neighbours' state
+                "-I",
+                "extra_tasks",  # hold(), which the test releases, and the monitor's extras
                 *args,
             ],
             RUN / f"{name}.log",
-            **{"ADD_SLEEP": str(ADD_SLEEP), **env},
+            **{"ADD_SLEEP": str(ADD_SLEEP), "PYTHONPATH": str(ROOT / "tests"), **env},
         )
         process.node = node
         started.append(process)

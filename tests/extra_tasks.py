@@ -1,8 +1,27 @@
-"""Tasks that retry and reject, so the monitor test sees RETRY and REJECTED."""
+"""Tasks the tests need beside the lesson's add(): one that runs until the test releases
+it, and tasks that retry and reject, so the monitor test sees RETRY and REJECTED."""
+
+import os
+import time
+from pathlib import Path
 
 from celery.exceptions import Reject
 
 from tasks import app
+
+
+@app.task
+def hold(release, timeout=60):
+    """Touch release + ".started", run until the file release exists, then return the pid
+    that ran it; fail loudly if nothing releases it within timeout seconds."""
+    release = Path(release)
+    release.with_name(release.name + ".started").touch()
+    deadline = time.monotonic() + timeout
+    while not release.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"hold: nothing released {release} within {timeout} s")
+        time.sleep(0.02)
+    return os.getpid()
 
 
 @app.task(bind=True, max_retries=1)

@@ -104,6 +104,27 @@ def is_running(app, result, node):
     return any(task["id"] == result.id for task in active.get(node, []))
 
 
+class Held:
+    """A hold() task of extra_tasks, sent to queue: started() waits until a worker runs
+    it, release() lets it end (a later run of it ends at once)."""
+
+    def __init__(self, where, queue):
+        from extra_tasks import hold
+
+        self.release_file = Path(where) / f"release-{time.monotonic_ns()}"
+        self.started_file = self.release_file.with_name(self.release_file.name + ".started")
+        self.result = hold.apply_async((str(self.release_file),), queue=queue)
+
+    def started(self, timeout=20):
+        """Wait until a worker runs the task; forget that it did, for the next run."""
+        wait_for(self.started_file.exists, timeout, f"{self.result.id} to start")
+        self.started_file.unlink()
+
+    def release(self):
+        """Let the task (and any later run of it) end."""
+        self.release_file.touch()
+
+
 def start_client(broker, queues, timeout):
     """Start tests/client.py on broker; return the process and the ids of the tasks it sent."""
     process = subprocess.Popen(

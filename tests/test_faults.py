@@ -16,44 +16,44 @@ from celery.exceptions import TaskRevokedError
 from kombu.exceptions import OperationalError
 from kombu.utils.uuid import uuid
 
-from helpers import PYTHON, Process, is_running, wait_for
+from helpers import PYTHON, Held, Process
 
 HOST = socket.gethostname()
 QUEUE = "faults"
 
 
-def runs(worker, result):
-    """How many times worker started result's task."""
-    return worker.output().count(f"Task tasks.add[{result.id}] received")
+def runs(worker, held):
+    """How many times worker started held's task."""
+    return worker.output().count(f"Task extra_tasks.hold[{held.result.id}] received")
 
 
-def test_a_task_whose_pool_process_is_killed_runs_again(app, start_worker):
-    from tasks import add
-
-    worker = start_worker("faults", "-Q", QUEUE, ADD_SLEEP="3")  # still runs at the kill
-    result = add.apply_async((2, 3), queue=QUEUE)
-    wait_for(lambda: is_running(app, result, f"faults@{HOST}"), what="the task to start")
+def test_a_task_whose_pool_process_is_killed_runs_again(app, start_worker, tmp_path):
+    worker = start_worker("faults", "-Q", QUEUE)
+    held = Held(tmp_path, QUEUE)
+    held.started()  # and held there until released
     stats = app.control.inspect(destination=[f"faults@{HOST}"], timeout=5).stats()
-    os.kill(stats[f"faults@{HOST}"]["pool"]["processes"][0], signal.SIGKILL)
+    killed = stats[f"faults@{HOST}"]["pool"]["processes"][0]
+    os.kill(killed, signal.SIGKILL)
+    held.started()  # again, in the pool process that replaced it
+    held.release()
 
-    assert result.get(timeout=20) == 5
-    assert runs(worker, result) == 2  # cut short once, then run to the end
+    assert held.result.get(timeout=20) != killed
+    assert runs(worker, held) == 2  # cut short once, then run to the end
     assert "WorkerLostError" in worker.output()
 
 
-def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(app, start_worker):
-    from tasks import add
-
-    doomed = start_worker("doomed", "-Q", QUEUE, ADD_SLEEP="3")  # still runs at the kill
-    result = add.apply_async((2, 3), queue=QUEUE)
-    wait_for(lambda: is_running(app, result, f"doomed@{HOST}"), what="the task to start")
+def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(start_worker, tmp_path):
+    doomed = start_worker("doomed", "-Q", QUEUE)
+    held = Held(tmp_path, QUEUE)
+    held.started()
     doomed.stop(signal.SIGKILL)
+    held.release()
     rescuer = start_worker("rescuer", "-Q", QUEUE)
 
-    assert result.get(timeout=20) == 5
+    assert held.result.get(timeout=20)
     # Celery sends the result before it logs the success: wait for the line.
-    rescuer.logged(f"[{result.id}] succeeded")
-    assert (runs(doomed, result), runs(rescuer, result)) == (1, 1)
+    rescuer.logged(f"[{held.result.id}] succeeded")
+    assert (runs(doomed, held), runs(rescuer, held)) == (1, 1)
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ def states_by_task(output):
 
 
 def test_monitor_prints_every_state_change(app, monitor, start_worker, slow_worker):
-    start_worker("extras", "-I", "extra_tasks", "-Q", "extras", PYTHONPATH="tests")
+    start_worker("extras", "-Q", "extras")  # every test worker serves extra_tasks
     from extra_tasks import reject, retry_once
     from tasks import add
 

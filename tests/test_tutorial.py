@@ -7,7 +7,7 @@ import pytest
 from celery.exceptions import TaskRevokedError
 
 from conftest import WORKER
-from helpers import PYTHON, ROOT, fresh_copy, is_running, message_count, wait_for
+from helpers import PYTHON, ROOT, Held, fresh_copy, message_count
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -64,28 +64,21 @@ def test_a_wrong_argument_count_sent_by_name_fails_in_the_worker(app):
     assert add.delay(2, 2).get(timeout=10) == 4
 
 
-def test_revoke_stops_a_queued_task_and_terminate_a_running_one(app, slow_worker):
-    from tasks import add
-
-    # On the slow worker, a surely still runs when terminate reaches it.
-    a = add.apply_async((2, 3), queue="slow")
-    b = add.apply_async((2, 3), queue="slow")
-    wait_for(lambda: is_running(app, a, slow_worker.node), what="a to start")
-    b.revoke()
-    a.revoke(terminate=True)
+def test_revoke_stops_a_queued_task_and_terminate_a_running_one(start_worker, tmp_path):
+    worker = start_worker("terminate", "-Q", "terminate")
+    a = Held(tmp_path, "terminate")  # never released: only terminate ends it
+    b = Held(tmp_path, "terminate")  # queued behind a (one pool process)
+    a.started()
+    b.result.revoke()
+    a.result.revoke(terminate=True)
 
     with pytest.raises(TaskRevokedError, match="terminated"):
-        a.get(timeout=10)
+        a.result.get(timeout=10)
     with pytest.raises(TaskRevokedError, match="revoked"):
-        b.get(timeout=10)
-    log = wait_for(
-        lambda: (
-            f"Discarding revoked task: tasks.add[{b.id}]" in slow_worker.output()
-            and slow_worker.output()
-        )
-    )
-    assert f"Terminating {a.id}" in log
-    assert f"[{b.id}] succeeded" not in log
+        b.result.get(timeout=10)
+    log = worker.logged(f"Discarding revoked task: extra_tasks.hold[{b.result.id}]")
+    assert f"Terminating {a.result.id}" in log
+    assert not b.started_file.exists(), "b never ran"
 
 
 def test_app_control_revoke_revokes_by_id(app, worker):
@@ -104,19 +97,16 @@ def test_app_control_revoke_revokes_by_id(app, worker):
     assert f"Failed to mark task {b.id} as revoked in backend" in log
 
 
-def test_revoke_without_terminate_lets_a_running_task_finish(app, start_worker):
-    from tasks import add
+def test_revoke_without_terminate_lets_a_running_task_finish(start_worker, tmp_path):
+    patient = start_worker("patient", "-Q", "patient")
+    held = Held(tmp_path, "patient")
+    held.started()  # and running until released, revoked meanwhile
+    held.result.revoke()
+    patient.logged(f"Tasks flagged as revoked: {held.result.id}")
+    held.release()
 
-    patient = start_worker("patient", "-Q", "patient", ADD_SLEEP="3")  # outlives the revoke
-    result = add.apply_async((2, 3), queue="patient")
-    wait_for(lambda: is_running(app, result, patient.node), what="the task to start")
-    result.revoke()
-
-    assert result.get(timeout=10) == 5
-    log = patient.logged(f"Task tasks.add[{result.id}] succeeded")
-    assert log.index(f"Tasks flagged as revoked: {result.id}") < log.index(
-        f"Task tasks.add[{result.id}] succeeded"
-    )
+    assert held.result.get(timeout=10)
+    patient.logged(f"Task extra_tasks.hold[{held.result.id}] succeeded")
 
 
 def test_an_rpc_result_state_waits_for_the_client_to_read_its_replies(worker):
