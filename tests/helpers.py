@@ -104,16 +104,30 @@ def is_running(app, result, node):
     return any(task["id"] == result.id for task in active.get(node, []))
 
 
-class Held:
-    """A hold() task of extra_tasks, sent to queue: started() waits until a worker runs
-    it, release() lets it end (a later run of it ends at once)."""
+def client_of(url, monkeypatch):
+    """Yield a client of the broker at url: the tutorial's settings, as tasks.py has them."""
+    from celery import Celery
 
-    def __init__(self, where, queue):
-        from extra_tasks import hold
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its settings
+    app = Celery("tasks", set_as_current=False)
+    app.config_from_object("celeryconfig")
+    yield app
+    app.backend.result_consumer.stop()  # its connection to the rpc reply queue
+    app.close()
+
+
+class Held:
+    """A hold() task of extra_tasks, sent to queue (by app, else by the tutorial's):
+    started() waits until a worker runs it, release() lets it end (and any later run)."""
+
+    def __init__(self, where, queue, app=None):
+        from tasks import app as tutorial
 
         self.release_file = Path(where) / f"release-{time.monotonic_ns()}"
         self.started_file = self.release_file.with_name(self.release_file.name + ".started")
-        self.result = hold.apply_async((str(self.release_file),), queue=queue)
+        self.result = (app or tutorial).send_task(
+            "extra_tasks.hold", (str(self.release_file),), queue=queue
+        )
 
     def started(self, timeout=20):
         """Wait until a worker runs the task; forget that it did, for the next run."""

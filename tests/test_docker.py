@@ -13,7 +13,6 @@ import os
 import subprocess
 
 import pytest
-from celery import Celery
 
 import flower_process
 from conftest import STAND_INS, docker_ready, port
@@ -21,6 +20,7 @@ from helpers import (
     PYTHON,
     ROOT,
     Process,
+    client_of,
     fresh_copy,
     readme_sessions,
     run_session,
@@ -102,20 +102,10 @@ def start_interval(container):
     return json.loads(run(*inspect, cwd=ROOT).stdout).get("StartInterval", 0)
 
 
-def compose_client(url, monkeypatch):
-    """A client of a Compose stack: the tutorial's settings, the post's URL on its port."""
-    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its settings
-    app = Celery("tasks", set_as_current=False)
-    app.config_from_object("celeryconfig")
-    yield app
-    app.backend.result_consumer.stop()  # its connection to the rpc reply queue
-    app.close()
-
-
 @pytest.fixture
 def client(clone, monkeypatch):
     """A client of this module's stack."""
-    yield from compose_client(URL, monkeypatch)
+    yield from client_of(URL, monkeypatch)
 
 
 def add(client, *args):
