@@ -22,7 +22,7 @@ from xdist.scheduler import LoadFileScheduling
 
 import ci_skips
 import host2
-from helpers import PYTHON, ROOT, Process, listening, wait_for
+from helpers import PYTHON, ROOT, Process, client_of, listening, wait_for
 
 # The tests set every setting they depend on: none leaks in from the user's shell.
 LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_|STACK)|^ADD_SLEEP$")
@@ -349,6 +349,12 @@ def spare_broker(broker):
     rabbitmq("stop", **SPARE_NODE)
     if host2.POSSIBLE:
         host2.remove()
+
+
+@pytest.fixture
+def spare_client(monkeypatch):
+    """A client of the spare node, with the tutorial's settings."""
+    yield from client_of(SPARE_URL, monkeypatch)
 
 
 @pytest.fixture(scope="session")

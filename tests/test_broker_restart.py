@@ -5,16 +5,8 @@ What survives what (docs/what-survives-what.md): none lost where the settings sa
 
 import json
 
-import pytest
-
 from conftest import SPARE_URL
-from helpers import Held, client_of, start_client
-
-
-@pytest.fixture
-def spare_client(monkeypatch):
-    """A client of the spare node."""
-    yield from client_of(SPARE_URL, monkeypatch)
+from helpers import Held, start_client
 
 
 def test_queued_and_running_tasks_outlive_a_broker_restart(
