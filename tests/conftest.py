@@ -421,5 +421,12 @@ def start_worker(broker):
 
 @pytest.fixture
 def slow_worker(start_worker):
-    """A worker on queue "slow" whose add() runs long enough to be stopped by hand."""
+    """A worker on queue "slow" whose add() runs long enough to be stopped by hand, in a
+    browser (its picture shows the tutorial's task, not hold())."""
     return start_worker("slow", "-Q", "slow", ADD_SLEEP="30")
+
+
+@pytest.fixture
+def held_worker(start_worker):
+    """A worker on queue "held", for hold() tasks (helpers.Held) the test ends."""
+    return start_worker("held", "-Q", "held")

@@ -98,12 +98,6 @@ def message_count(app, queue):
             return 0
 
 
-def is_running(app, result, node):
-    """True once worker node reports result's task among its active ones."""
-    active = app.control.inspect(destination=[node], timeout=1).active() or {}
-    return any(task["id"] == result.id for task in active.get(node, []))
-
-
 def client_of(url, monkeypatch):
     """Yield a client of the broker at url: the tutorial's settings, as tasks.py has them."""
     from celery import Celery

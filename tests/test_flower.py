@@ -7,7 +7,7 @@ from celery.exceptions import TaskRevokedError
 
 import flower_process as flower
 from conftest import WORKER
-from helpers import readme_block, wait_for
+from helpers import Held, readme_block, wait_for
 
 pytestmark = pytest.mark.usefixtures("running_flower")
 
@@ -76,10 +76,9 @@ def test_the_health_check_and_the_metrics_need_no_login():
     wait_for(counted, what="/metrics to count the task, with no login")
 
 
-def test_the_api_terminates_a_running_task(slow_worker):
-    from tasks import add
-
-    result = add.apply_async((2, 3), queue="slow")
+def test_the_api_terminates_a_running_task(held_worker, tmp_path):
+    held = Held(tmp_path, "held")  # never released: runs until terminated
+    result = held.result
     flower.wait_for_state(result.id, "STARTED")
 
     status, body = flower.request(f"/api/task/revoke/{result.id}?terminate=true", method="POST")
@@ -110,9 +109,7 @@ def readme_commands():
     return [(line[2:], out) for line, out in zip(lines[::2], lines[1::2], strict=True)]
 
 
-def test_the_readme_curl_commands_work_as_shown(request):
-    from tasks import add
-
+def test_the_readme_curl_commands_work_as_shown(request, tmp_path):
     (list_workers, workers), (terminate, revoked) = readme_commands()
 
     def run(command, task_id=""):
@@ -125,8 +122,8 @@ def test_the_readme_curl_commands_work_as_shown(request):
         return subprocess.run(["bash", "-c", command], capture_output=True, text=True).stdout
 
     wait_for(lambda: run(list_workers) == workers.replace("worker@myhost", WORKER) + "\n")
-    request.getfixturevalue("slow_worker")
-    result = add.apply_async((2, 3), queue="slow")
+    request.getfixturevalue("held_worker")
+    result = Held(tmp_path, "held").result  # never released: runs until terminated
     flower.wait_for_state(result.id, "STARTED")
     assert run(terminate, result.id) == revoked.replace("<task id>", result.id)
     with pytest.raises(TaskRevokedError, match="terminated"):

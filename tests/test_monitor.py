@@ -10,7 +10,7 @@ import pytest
 from celery.exceptions import TaskRevokedError
 
 from conftest import RUN
-from helpers import PYTHON, ROOT, Process, is_running, readme_block, wait_for
+from helpers import PYTHON, ROOT, Held, Process, readme_block, wait_for
 
 STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) \{.*\}$")
 
@@ -45,7 +45,7 @@ def states_by_task(output):
     return states
 
 
-def test_monitor_prints_every_state_change(app, monitor, start_worker, slow_worker):
+def test_monitor_prints_every_state_change(monitor, start_worker, tmp_path):
     start_worker("extras", "-Q", "extras")  # every test worker serves extra_tasks
     from extra_tasks import reject, retry_once
     from tasks import add
@@ -54,9 +54,10 @@ def test_monitor_prints_every_state_change(app, monitor, start_worker, slow_work
     failed = add.delay("a", 1)
     assert ok.get(timeout=10) == 5
     assert isinstance(failed.get(propagate=False, timeout=10), TypeError)
-    # On the slow worker, the first surely still runs when terminate reaches it.
-    running, queued = (add.apply_async((2, 3), queue="slow") for _ in range(2))
-    wait_for(lambda: is_running(app, running, slow_worker.node), what="the task to start")
+    # Held, never released: the first runs until terminate reaches it, the second waits.
+    held, waiting = (Held(tmp_path, "extras") for _ in range(2))
+    running, queued = held.result, waiting.result
+    held.started()
     queued.revoke()
     running.revoke(terminate=True)
     for result in (running, queued):
