@@ -108,8 +108,14 @@ stop() {
         running && die "node $node did not stop within 60 s (pid $pid); its log is in $dir/log"
         echo "rabbitmq: node $node stopped"
     fi
-    # epmd outlives the node; stop it once no Erlang node is registered with it.
-    if command -v epmd >/dev/null && ! epmd -names 2>/dev/null | grep -q '^name '; then
+    # epmd outlives the node; stop it once no Erlang node is registered with it. (It
+    # forgets this node a moment after the node exits: wait for that, 3 s at most.)
+    command -v epmd >/dev/null || return 0
+    for _ in $(seq 30); do
+        epmd -names 2>/dev/null | grep -q "^name ${node%@*} " || break
+        sleep 0.1
+    done
+    if ! epmd -names 2>/dev/null | grep -q '^name '; then
         epmd -kill >/dev/null 2>&1 || true
     fi
 }

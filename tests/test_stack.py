@@ -75,7 +75,7 @@ def test_a_node_that_starts_epmd_binds_it_to_loopback():
         rabbitmq("stop", **node)
     assert f"127.0.0.1:{epmd_port}" in addresses  # and [::1], where the machine has IPv6
     assert set(addresses) <= {f"127.0.0.1:{epmd_port}", f"[::1]:{epmd_port}"}
-    assert not sockets_on(epmd_port), "the node's stop stops the epmd it started"
+    wait_for(lambda: not sockets_on(epmd_port), 5, "the node's stop to stop the epmd it started")
 
 
 @pytest.fixture
