@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
-from xdist.scheduler import LoadFileScheduling
 
 import ci_skips
 import host2
+import scheduling
 from helpers import PYTHON, ROOT, Process, client_of, listening, wait_for
+from scheduling import SPARE_SCOPE, scope
 
 # The tests set every setting they depend on: none leaks in from the user's shell.
 LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_|STACK)|^ADD_SLEEP$")
@@ -146,6 +147,7 @@ def write_definitions(path, vhosts, users):
 
 def pytest_configure(config):
     config.pluginmanager.register(ci_skips, "ci_skips")
+    config.pluginmanager.register(scheduling, "scheduling")
 
 
 def pytest_addoption(parser):
@@ -233,43 +235,6 @@ def rabbitmq(*args, background=False, **node):
     return subprocess.run(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True
     ).stdout
-
-
-# The tests that use the spare node (whole files, or single tests): one test process
-# runs them, one after the other, so that a run boots one spare node, not one a process.
-SPARE_TESTS = (
-    "tests/test_broker_restart.py::",
-    "tests/test_rpc_declare_once.py::test_after_a_broker_restart_the_first_task_declares_again",
-    "tests/test_second_host.py::",
-)
-SPARE_SCOPE = "the spare node's tests"
-
-
-def scope(nodeid):
-    """What a test process takes at once: the test's file, or all of SPARE_TESTS."""
-    return SPARE_SCOPE if nodeid.startswith(SPARE_TESTS) else nodeid.split("::")[0]
-
-
-class LoadFileOrSpareScheduling(LoadFileScheduling):
-    """--dist loadfile, with SPARE_TESTS as one file, each sent when a process is free."""
-
-    def _split_scope(self, nodeid):
-        return scope(nodeid)
-
-    def _reschedule(self, node):
-        # A process takes its next file once only the last test of the one before is
-        # left (which it holds until it knows what comes next). xdist sends it with two
-        # left, and then a long file can wait behind a long test while others are idle.
-        if self.workqueue and self._pending_of(self.assigned_work[node]) > 1:
-            return
-        super()._reschedule(node)
-
-
-def pytest_xdist_make_scheduler(config, log):
-    """Send out the tests by scope() (pyproject.toml asks for --dist loadfile)."""
-    if config.getvalue("dist") == "loadfile":
-        return LoadFileOrSpareScheduling(config, log)
-    return None
 
 
 # Each scope's seconds in the last run: the next run starts the slowest first, so that

@@ -1,0 +1,110 @@
+"""How the tests go out to the test processes (pytest-xdist): each process takes a
+whole scope at a time, a file or all of the spare node's tests, the next one as soon as
+only the last test of its scope is left (which it holds until it knows what comes next),
+in collection order, which conftest sets: the slowest scope of the last run first.
+
+A scheduler of its own, through xdist's documented hook and scheduler protocol:
+`--dist loadgroup` would do the grouping, but does nothing on pytest 9.2 (see
+docs/upstream/xdist-loadgroup.md), and subclassing LoadFileScheduling means its
+private methods.
+"""
+
+from xdist.workermanage import parse_tx_spec_config
+
+# The tests that use the spare node (whole files, or single tests): one test process
+# runs them, one after the other, so that a run boots one spare node, not one a process.
+SPARE_TESTS = (
+    "tests/test_broker_restart.py::",
+    "tests/test_rpc_declare_once.py::test_after_a_broker_restart_the_first_task_declares_again",
+    "tests/test_second_host.py::",
+)
+SPARE_SCOPE = "the spare node's tests"
+
+
+def scope(nodeid):
+    """What a test process takes at once: the test's file, or all of SPARE_TESTS."""
+    return SPARE_SCOPE if nodeid.startswith(SPARE_TESTS) else nodeid.split("::")[0]
+
+
+class ScopeScheduling:
+    """xdist's Scheduling protocol: whole scopes, to whichever process is free first."""
+
+    def __init__(self, config):
+        self.expected = len(parse_tx_spec_config(config))
+        self.collection = None  # the test ids, as every process collected them
+        self.collected = 0
+        self.pending = {}  # process: the indices of its tests not yet complete
+        self.queue = None  # the scopes not sent yet, each a list of indices
+
+    @property
+    def nodes(self):
+        return list(self.pending)
+
+    @property
+    def collection_is_completed(self):
+        return self.collected >= self.expected
+
+    @property
+    def tests_finished(self):
+        return self.queue == [] and not any(self.pending.values())
+
+    @property
+    def has_pending(self):
+        return bool(self.queue) or any(self.pending.values())
+
+    def add_node(self, node):
+        self.pending[node] = []
+
+    def add_node_collection(self, node, collection):
+        if self.collection is None:
+            self.collection = list(collection)
+        elif list(collection) != self.collection:
+            raise RuntimeError(f"{node.gateway.id} collected other tests than the others")
+        self.collected += 1
+
+    def schedule(self):
+        if self.queue is None:
+            scopes = {}
+            for index, nodeid in enumerate(self.collection):
+                scopes.setdefault(scope(nodeid), []).append(index)
+            self.queue = list(scopes.values())
+        for node in self.nodes:
+            self.feed(node)
+
+    def feed(self, node):
+        """Send node its next scope once it holds at most its last test; with none left,
+        let it go."""
+        if len(self.pending[node]) > 1:
+            return
+        if self.queue:
+            indices = self.queue.pop(0)
+            self.pending[node] += indices
+            node.send_runtest_some(indices)
+        else:
+            node.shutdown()
+
+    def mark_test_complete(self, node, item_index, duration=0):
+        self.pending[node].remove(item_index)
+        self.feed(node)
+
+    def mark_test_pending(self, item):
+        self.queue.insert(0, [self.collection.index(item)])
+
+    def remove_pending_tests_from_node(self, node, indices):
+        raise NotImplementedError("only --dist worksteal takes tests back")
+
+    def remove_node(self, node):
+        """Forget node; return the test it died in, if any (the rest go out again)."""
+        pending = self.pending.pop(node)
+        if not pending:
+            return None
+        if pending[1:]:
+            self.queue.insert(0, pending[1:])
+        return self.collection[pending[0]]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Send out the tests by scope() (pyproject.toml asks for --dist loadfile)."""
+    if config.getvalue("dist") == "loadfile":
+        return ScopeScheduling(config)
+    return None
