@@ -88,6 +88,9 @@ def on_distro_port():
 # and their workers keep their revoked ids apart from a user's.
 os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ["CELERY_WORKER_STATE_DB"] = str(RUN / "%n.state")
+# ...and carry this mark, so that the next run stops what this one left, and nothing else.
+os.environ["CELERY_MEMO_TESTS"] = str(RUNS)
+MARK = f"CELERY_MEMO_TESTS={RUNS}".encode()
 
 
 def docker_ready():
@@ -103,9 +106,14 @@ def docker_ready():
 
 
 def ours(pid):
-    """True if process pid was started at the repo root (by the tests or the scripts)."""
+    """True if process pid runs at the repo root and a run of the tests started it: its
+    environment (as it started) carries their MARK, or it is a run of pytest."""
+    proc = Path(f"/proc/{pid}")
     try:
-        return Path(f"/proc/{pid}/cwd").resolve() == ROOT
+        if (proc / "cwd").resolve() != ROOT:
+            return False
+        environment = (proc / "environ").read_bytes().split(b"\0")
+        return MARK in environment or b"pytest" in (proc / "cmdline").read_bytes()
     except OSError:
         return False
 

@@ -279,10 +279,16 @@ def test_the_next_run_stops_what_an_interrupted_run_left(tmp_path):
     left = Process([PYTHON, "-c", "import time; time.sleep(60)"], runs / "gw3" / "worker.log")
     elsewhere = stand_in(tmp_path, "not started by the tests")  # not at the repo root
     (runs / "gw3" / "other.pid").write_text(str(elsewhere.pid))
+    # At the repo root, but not started by the tests (no mark): yours, say.
+    yours = Process(
+        [PYTHON, "-c", "import time; time.sleep(60)"], runs / "yours.log", CELERY_MEMO_TESTS=None
+    )
 
     stop_leftovers(runs)
 
     assert left.popen.wait(5) is not None
     assert elsewhere.poll() is None
+    assert yours.popen.poll() is None
     elsewhere.kill()
     elsewhere.wait()
+    yours.stop()
