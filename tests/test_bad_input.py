@@ -11,7 +11,7 @@ from kombu import Producer
 from kombu.exceptions import EncodeError
 from kombu.utils.uuid import uuid
 
-from helpers import PYTHON, ROOT, message_count
+from helpers import PYTHON, ROOT, declare_queue, message_count
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -26,7 +26,7 @@ def test_arguments_json_cannot_carry_fail_at_delay_and_nothing_is_sent(app):
     from tasks import add
 
     with pytest.raises(EncodeError, match="not JSON serializable"):
-        add.apply_async((object(), 1), queue="never-consumed")
+        add.apply_async((object(), 1), queue=declare_queue(app, "never-consumed"))
 
     assert message_count(app, "never-consumed") == 0
 

@@ -7,7 +7,7 @@ import pytest
 from celery.exceptions import TaskRevokedError
 
 from conftest import WORKER
-from helpers import PYTHON, ROOT, Held, fresh_copy, message_count
+from helpers import PYTHON, ROOT, Held, declare_queue, fresh_copy, message_count
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -49,7 +49,8 @@ def test_a_wrong_argument_count_is_refused_and_nothing_is_sent(app):
     from tasks import add
 
     with pytest.raises(TypeError, match="missing 1 required positional argument: 'y'"):
-        add.apply_async((1,), queue="never-consumed")  # what add.delay(1) does, on its own queue
+        # What add.delay(1) does, on a queue of its own.
+        add.apply_async((1,), queue=declare_queue(app, "never-consumed"))
 
     assert message_count(app, "never-consumed") == 0
 
