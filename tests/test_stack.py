@@ -78,7 +78,7 @@ def test_a_node_that_starts_epmd_binds_it_to_loopback():
     wait_for(lambda: not sockets_on(epmd_port), 5, "the node's stop to stop the epmd it started")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def desktop():
     """Where the stack runs, and as whom: a fresh copy of the repo, owned by a user that is
     not root when the tests run as root (else by the user running them)."""
@@ -96,7 +96,7 @@ def desktop():
         subprocess.run(["userdel", "--remove", USER], capture_output=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def stack(desktop):
     """make(target) on the test stack, as the desktop user; what it brings up is brought down."""
     where, user, stack_dir = desktop
@@ -116,12 +116,20 @@ def flower_saved(where, stack_dir, task_id):
     return result.stdout == "True\n"
 
 
-@pytest.mark.timeout(150)
-def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, tmp_path):
+# What the tests of the stack below saw, for the ones after them (they run in file order).
+SEEN = {}
+
+
+@pytest.fixture(scope="module")
+def up(desktop, stack):
+    """The stack brought up by `make up` in the fresh copy, beside the distro's epmd."""
+    SEEN["distros_epmd"] = sockets_on(4369)  # on every interface, as Debian's (conftest.py)
+    return stack("up")
+
+
+@pytest.mark.timeout(150)  # the first `make up` of a fresh copy installs the requirements
+def test_make_up_starts_the_native_stack_as_a_user_and_says_where(desktop, up):
     where, _, stack_dir = desktop
-    distros_epmd = sockets_on(4369)  # on every interface, as Debian's (conftest.py)
-    assert distros_epmd
-    up = stack("up")
     assert up.returncode == 0, up.stderr
     assert "The stack is up (native)" in up.stdout
     assert f"amqp://localhost:{PORT}" in up.stdout
@@ -131,21 +139,34 @@ def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, t
     # In the fresh copy, `make up` installed the tutorial's requirements only.
     assert (where / ".venv" / "bin" / "celery").exists()
     assert not (where / ".venv" / "bin" / "pytest").exists()
+    for name in ("worker.pid", "flower.pid"):  # run by the desktop's user, never root
+        assert Path(f"/proc/{(stack_dir / name).read_text().strip()}").stat().st_uid != 0
+
+
+def test_the_native_stack_listens_on_loopback_only_beside_the_distros_epmd(desktop, up):
+    _, _, stack_dir = desktop
     pids = [(stack_dir / name).read_text().strip() for name in ("worker.pid", "flower.pid")]
     pids.append((stack_dir / "rabbitmq" / "rabbitmq.pid").read_text().strip())
     # Beside the distro's epmd, the stack starts none: its node registers there, its name
     # and its distribution port, which listens on loopback only.
-    assert sockets_on(4369) == distros_epmd
+    assert SEEN["distros_epmd"]
+    assert sockets_on(4369) == SEEN["distros_epmd"]
     dist_port = PORT + 20000
     assert sorted(listening_sockets(pids)) == sorted(
         f"127.0.0.1:{p}" for p in (PORT, MANAGEMENT_PORT, dist_port, FLOWER_PORT)
     )
     names = subprocess.run(["epmd", "-names"], capture_output=True, text=True).stdout
     assert f"name celery-memo-stack-test-{port(0)} at port {dist_port}\n" in names
+
+
+def test_a_second_make_up_leaves_the_stack_as_it_is(stack, up):
     again = stack("up")
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
 
+
+def test_make_logs_and_make_status_show_the_running_stack(desktop, stack, up, tmp_path):
+    where, _, stack_dir = desktop
     logs = Process(
         ["make", "-s", "-C", str(where), "logs"], tmp_path / "logs.log", STACK_DIR=str(stack_dir)
     )
@@ -154,9 +175,9 @@ def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, t
         [PYTHON, "-c", send], cwd=ROOT, env={**os.environ, **STACK_ENV}, capture_output=True,
         text=True,
     )  # fmt: skip
-    task_id, answer = client.stdout.split()
+    SEEN["task_id"], answer = client.stdout.split()
     assert answer == "5", client.stderr
-    logs.logged(f"[{task_id}] succeeded in")
+    logs.logged(f"[{SEEN['task_id']}] succeeded in")
     logs.stop()
     status = stack("status").stdout
     assert f"node celery-memo-stack-test-{port(0)}@localhost running" in status
@@ -168,12 +189,20 @@ def test_make_up_runs_the_stack_until_make_down_and_make_clean(desktop, stack, t
     ).stdout  # fmt: skip
     assert '"name": "celery"' in queues  # the Broker page's data, from the management API
 
+
+def test_make_down_stops_the_stack_and_flower_keeps_what_it_saw(desktop, stack, up):
+    where, _, stack_dir = desktop
     down = stack("down")
     assert down.returncode == 0, down.stderr
     assert not any(listening(p) for p in (PORT, MANAGEMENT_PORT, FLOWER_PORT))
     assert not (stack_dir / "worker.pid").exists()
-    assert flower_saved(where, stack_dir, task_id), "Flower saved what it saw on the way down"
+    assert flower_saved(where, stack_dir, SEEN["task_id"]), (
+        "Flower saved what it saw on the way down"
+    )
 
+
+def test_make_clean_deletes_the_saved_state(desktop, stack, up):
+    _, _, stack_dir = desktop
     clean = stack("clean")
     assert clean.returncode == 0, clean.stderr
     assert not stack_dir.exists()
