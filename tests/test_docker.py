@@ -75,6 +75,14 @@ def services(clone, env=STACK_ENV):
     return {record["Service"]: record for record in records}
 
 
+FILES = {}  # the copy's files before and after `docker compose up`
+
+
+def files(clone):
+    """The files and directories in clone, relative to it."""
+    return sorted(p.relative_to(clone) for p in clone.rglob("*"))
+
+
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
     """A fresh copy of the repo, its stack brought up by a plain `docker compose up`."""
@@ -84,13 +92,12 @@ def clone(tmp_path_factory):
     # The image as this project builds it: Compose labels an image with the project that
     # built it, so one built by another project (yours) would be rebuilt by `make up`.
     run("docker", "compose", "build", cwd=clone, env=OLDEST_API)
-    before = sorted(p.relative_to(clone) for p in clone.rglob("*"))
+    FILES["before"] = files(clone)
     try:
         up = run("docker", "compose", "up", "-d", "--wait", cwd=clone, env=OLDEST_API, check=False)
         logs = run("docker", "compose", "logs", cwd=clone, check=False).stdout
         assert up.returncode == 0, up.stderr + logs[-3000:]
-        # Importing the lesson files wrote nothing, here or in the read-only /app.
-        assert sorted(p.relative_to(clone) for p in clone.rglob("*")) == before
+        FILES["up"] = files(clone)
         yield clone
     finally:
         run("docker", "compose", "down", "--volumes", cwd=clone, check=False)
@@ -122,6 +129,12 @@ def test_a_plain_compose_up_from_a_fresh_clone_comes_up_healthy(clone):
     }
     # What Docker 20.10 takes: no start_interval, which it would refuse.
     assert {start_interval(s["ID"]) for s in services(clone).values()} == {0}
+
+
+@pytest.mark.usefixtures("clone")
+def test_the_stack_writes_nothing_in_the_repo_it_runs_from():
+    # The worker and Flower import the lesson files from /app, the copy mounted read-only.
+    assert FILES["up"] == FILES["before"]
 
 
 def test_every_published_port_is_on_loopback(clone):
