@@ -46,7 +46,7 @@ status: ## Show what is running
 
 # Checks the settings, in one line if something is wrong (no `##`: not in the help).
 config: install
-	@$(VENV)/bin/python -m celeryconfig >/dev/null
+	@PYTHONPATH=. $(VENV)/bin/python scripts/settings-check.py
 
 worker: config ## Run the post's worker in the foreground
 	$(VENV)/bin/celery -A tasks worker --loglevel=info --concurrency=1

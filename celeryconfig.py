@@ -1,6 +1,7 @@
 """Settings for the tutorial's Celery app: lowercase names, environment overrides.
 
-``python -m celeryconfig`` checks them (`make up` and `make worker` do it first).
+``python -m celeryconfig`` checks their syntax; ``scripts/settings-check.py`` checks
+what the environment sets (`make up` and `make worker` run it first).
 """
 
 import os
@@ -51,16 +52,3 @@ broker_connection_retry_on_startup = True
 # Everything in this module becomes a setting: keep the os module out of them
 # (`celery inspect conf` and Flower's worker page would list it).
 del os
-
-if __name__ == "__main__":
-    import sys
-    from urllib.parse import urlsplit
-
-    from kombu.utils.url import maybe_sanitize_url
-
-    if urlsplit(broker_url).scheme not in ("amqp", "amqps", "pyamqp"):
-        sys.exit(
-            f"celeryconfig: CELERY_BROKER_URL={maybe_sanitize_url(broker_url)!r} is not a "
-            "RabbitMQ URL; expected one like pyamqp://user:password@host:5672/vhost"
-        )
-    print(f"celeryconfig: OK, broker {maybe_sanitize_url(broker_url)}")

@@ -28,7 +28,7 @@ app.config_from_object("celeryconfig")
 try:
     ADD_SLEEP = float(os.environ.get("ADD_SLEEP", "60"))
 except ValueError:
-    raise SystemExit(f"tasks: ADD_SLEEP must be seconds, not {os.environ['ADD_SLEEP']!r}") from None
+    raise ValueError(f"tasks: ADD_SLEEP must be seconds, not {os.environ['ADD_SLEEP']!r}") from None
 
 
 @app.task

@@ -190,7 +190,7 @@ wait_for_flower() {
 
 up() {
     [ -x "$celery" ] || die "no $celery; run: make install"
-    "$python" -m celeryconfig >/dev/null  # says in one line what is wrong
+    PYTHONPATH=. "$python" scripts/settings-check.py  # says in one line what is wrong
     local stack
     stack=$(still_up) || true
     [ -n "$stack" ] || stack=$(choose)

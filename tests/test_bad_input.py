@@ -139,15 +139,43 @@ def test_a_get_that_no_worker_answers_times_out(app):
     assert message_count(app, "nobody-listens") == 1  # it waits in the queue
 
 
-def test_a_worker_with_a_bad_add_sleep_says_so_in_one_line():
+BAD_ADD_SLEEP = {**os.environ, "ADD_SLEEP": "a minute"}
+SAYS = "tasks: ADD_SLEEP must be seconds, not 'a minute'"
+
+
+def test_a_bad_add_sleep_stops_make_worker_in_one_line():
     result = subprocess.run(
-        [PYTHON, "-m", "celery", "-A", "tasks", "worker"],
-        cwd=ROOT, env={**os.environ, "ADD_SLEEP": "a minute"},
-        capture_output=True, text=True, timeout=30,
+        ["make", "-s", "--no-print-directory", "worker"],
+        cwd=ROOT, env=BAD_ADD_SLEEP, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
 
-    assert result.returncode == 1
-    assert result.stderr == "tasks: ADD_SLEEP must be seconds, not 'a minute'\n"
+    assert result.returncode != 0
+    first, *rest = result.stderr.splitlines()
+    assert first == SAYS
+    assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest)  # make's own last word
+
+
+def test_a_bare_celery_worker_with_a_bad_add_sleep_ends_with_the_same_line():
+    result = subprocess.run(
+        [PYTHON, "-m", "celery", "-A", "tasks", "worker"],
+        cwd=ROOT, env=BAD_ADD_SLEEP, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "Unable to load celery application" in result.stderr  # Celery's own, with a traceback
+    assert result.stderr.rstrip().endswith(SAYS)
+
+
+def test_a_bad_add_sleep_is_an_error_the_repl_survives():
+    typed = "import tasks\nprint('the REPL goes on')\n"
+
+    repl = subprocess.run(
+        [PYTHON, "-i", "-q"], input=typed,
+        cwd=ROOT, env=BAD_ADD_SLEEP, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert f"ValueError: {SAYS}\n" in repl.stderr
+    assert repl.stdout == "the REPL goes on\n"
 
 
 def test_make_passes_the_chart_path_without_running_it(tmp_path):
