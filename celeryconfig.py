@@ -7,6 +7,7 @@ what the environment sets (`make up` and `make worker` run it first).
 import os
 
 # The broker holds the task queue; the default is the post's local RabbitMQ.
+# (Celery itself would take CELERY_BROKER_URL over broker_url; read here, it shows.)
 broker_url = os.environ.get("CELERY_BROKER_URL", "pyamqp://guest@localhost//")
 
 # Results travel back as AMQP messages to the client that sent the task.
@@ -39,11 +40,8 @@ worker_prefetch_multiplier = 1
 # refuses them. An empty value keeps them in memory only.
 worker_state_db = os.environ.get("CELERY_WORKER_STATE_DB", "%n.state")
 
-# JSON only: a worker never unpickles a message it takes from the queue.
-task_serializer = "json"
-result_serializer = "json"
-accept_content = ["json"]
-result_accept_content = ["json"]
+# Messages are JSON, and a worker refuses pickle: Celery's defaults since 4.0
+# (task_serializer, result_serializer and accept_content), so nothing is set here.
 
 # Keep Celery 5's retry of the first broker connection, and silence its
 # warning that Celery 6 will need this spelled out.
