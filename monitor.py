@@ -44,13 +44,19 @@ def monitor(app):
         receiver.capture(limit=None, timeout=None, wakeup=True)
 
 
+def without_passwords(url):
+    """url as it may be printed: each URL in it (a;b is a list to fail over) without its
+    password."""
+    return ";".join(maybe_sanitize_url(one) for one in url.split(";"))
+
+
 if __name__ == "__main__":
     app = Celery("monitor")
     app.config_from_object("celeryconfig")
     try:
         monitor(app)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C before the receiver listens
         pass
     except (OperationalError, KeyError) as exc:  # KeyError: a URL of no known kind
-        where = maybe_sanitize_url(app.conf.broker_url)  # without the password
+        where = without_passwords(app.conf.broker_url)
         sys.exit(f"monitor: no connection to the broker at {where}: {exc}")

@@ -9,9 +9,8 @@ the settings are good; 1: one is not, said on stderr.
 import sys
 from urllib.parse import urlsplit
 
-from kombu.utils.url import maybe_sanitize_url
-
 import celeryconfig
+from monitor import without_passwords
 
 
 def main():
@@ -19,7 +18,7 @@ def main():
     url = celeryconfig.broker_url
     if urlsplit(url).scheme not in ("amqp", "amqps", "pyamqp"):
         sys.exit(
-            f"celeryconfig: CELERY_BROKER_URL={maybe_sanitize_url(url)!r} is not a "
+            f"celeryconfig: CELERY_BROKER_URL={without_passwords(url)!r} is not a "
             "RabbitMQ URL; expected one like pyamqp://user:password@host:5672/vhost"
         )
     try:

@@ -89,8 +89,8 @@ ports_free() {
     done
 }
 
-# A URL without its password, to print.
-hide_password() { sed -E 's#(://[^:@/]*):[^@/]*@#\1:**@#' <<< "$1"; }
+# A URL without its passwords, to print (a;b is a list of URLs to fail over).
+hide_password() { sed -E 's#(://[^:@/;]*):[^@/;]*@#\1:**@#g' <<< "$1"; }
 
 broker_url() {
     if [ -n "${CELERY_BROKER_URL:-}" ]; then echo "$CELERY_BROKER_URL"

@@ -100,6 +100,18 @@ def test_a_malformed_broker_url_gets_one_line(command, url):
     assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest)  # make's own last word
 
 
+def test_a_malformed_list_of_broker_urls_shows_no_password():
+    url = "rabbitmq://a:secret@one//;rabbitmq://b:secret@two//"
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "worker"],
+        cwd=ROOT, env={**os.environ, "CELERY_BROKER_URL": url}, capture_output=True, text=True,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert result.stderr.startswith("celeryconfig: CELERY_BROKER_URL='rabbitmq://a:**@one/")
+    assert "secret" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("url", "says"),
     [
