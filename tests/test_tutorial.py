@@ -110,6 +110,34 @@ def test_revoke_without_terminate_lets_a_running_task_finish(start_worker, tmp_p
     patient.logged(f"Task extra_tasks.hold[{held.result.id}] succeeded")
 
 
+def test_revoked_tasks_stay_pending_in_the_client_until_a_get_reads_their_replies(
+    app, held_worker, tmp_path
+):
+    running, a, b = (Held(tmp_path, "held") for _ in range(3))  # a and b wait behind it
+    running.started()
+    b.result.revoke()
+    a.result.revoke(terminate=True)  # not running yet: revoked as b is
+    running.release()
+    assert running.result.get(timeout=10)  # this client's reply consumer now runs
+    # The worker discards a and b, sending each its REVOKED reply, before it takes the
+    # next task: once that one runs, both replies are out.
+    after = Held(tmp_path, "held")
+    after.started()
+    after.release()
+    for held in (a, b):
+        assert (
+            f"Discarding revoked task: extra_tasks.hold[{held.result.id}]" in held_worker.output()
+        )
+
+    # The replies have left the reply queue for this client's consumer, but only a
+    # get() reads what that consumer has received: state asks the (empty) queue.
+    assert message_count(app, app.backend.binding.name) == 0
+    assert (a.result.state, b.result.state) == ("PENDING", "PENDING")
+    with pytest.raises(TaskRevokedError, match="revoked"):
+        a.result.get(timeout=10)
+    assert a.result.state == "REVOKED"
+
+
 def test_an_rpc_result_state_waits_for_the_client_to_read_its_replies(worker):
     from tasks import add
 
