@@ -1,5 +1,8 @@
 """Flower processes started, stopped and killed: what each one keeps of the last."""
 
+import contextlib
+import dbm
+import pickle
 import shelve
 import signal
 
@@ -37,8 +40,36 @@ def saved_tasks(db):
     try:
         with shelve.open(str(db), flag="r") as saved:
             return set(saved["events"].tasks)
-    except Exception:  # nothing saved yet, or read between the moves of a save's files
+    # Nothing saved yet, or read between the moves of a save's files (dbm.dumb's .dir,
+    # .dat and .bak): the index and the data do not match.
+    except (*dbm.error, KeyError, EOFError, pickle.UnpicklingError):
         return set()
+
+
+def saved_at(db):
+    """When Flower last wrote its saved state (the newest of its files' mtimes), or 0."""
+    times = [0.0]
+    for path in db.parent.glob(db.name + "*"):  # db, or dbm.dumb's db.dir, db.dat...
+        with contextlib.suppress(FileNotFoundError):  # moved away as we looked
+            times.append(path.stat().st_mtime)
+    return max(times)
+
+
+def save_times(db, count):
+    """When Flower wrote its saved state the next count times."""
+    times = [saved_at(db)]
+    while len(times) <= count:  # a save writes its files within a moment: 1 s apart is new
+        times.append(wait_for(lambda: (t := saved_at(db)) > times[-1] + 1 and t, 20, "a save"))
+    return times[1:]
+
+
+def test_flower_saves_its_state_every_5_seconds(start_flower, db):
+    start_flower(db)
+
+    first, second = save_times(db, 2)
+
+    # flowerconfig.py's state_save_interval: 5 s, give or take the load on the machine.
+    assert 4.5 < second - first < 6, second - first
 
 
 @pytest.mark.parametrize(
