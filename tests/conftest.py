@@ -355,11 +355,12 @@ def worker(app):
 
 @pytest.fixture
 def start_worker(broker):
-    """Start more workers: start_worker(name, *args, prefix=(), **env); each is stopped
-    afterwards. A prefix runs the worker through another command (`ip netns exec ...`)."""
+    """Start more workers: start_worker(name, *args, prefix=(), mingle=False, **env); each
+    is stopped afterwards. A prefix runs the worker through another command (`ip netns
+    exec ...`); mingle=True lets it take the revoked ids of the workers already running."""
     started = []
 
-    def start(name, *args, prefix=(), **env):
+    def start(name, *args, prefix=(), mingle=False, **env):
         node = f"{name}@{socket.gethostname()}"
         process = Process(
             [
@@ -374,7 +375,8 @@ def start_worker(broker):
                 "--concurrency=1",
                 "-n",
                 node,
-                "--without-mingle",  # a second faster: these workers need no neighbours' state
+                # A second faster, where a test needs no neighbours' state (revoked ids).
+                *([] if mingle else ["--without-mingle"]),
                 "-I",
                 "extra_tasks",  # hold(), which the test releases, and the monitor's extras
                 *args,

@@ -82,6 +82,20 @@ def test_a_revoke_outlives_a_worker_restart_only_after_a_clean_stop(
         assert result.get(timeout=10) == 5
 
 
+def test_a_worker_that_starts_beside_another_takes_its_revoked_ids(app, start_worker):
+    from tasks import add
+
+    task_id = uuid()
+    # Both keep revoked ids in memory only: what the second knows, the first told it.
+    elder = start_worker("elder", "-Q", "elder", CELERY_WORKER_STATE_DB="")
+    app.control.revoke(task_id, destination=[f"elder@{HOST}"])
+    elder.logged(f"Tasks flagged as revoked: {task_id}")
+    start_worker("younger", "-Q", "younger", mingle=True, CELERY_WORKER_STATE_DB="")
+
+    with pytest.raises(TaskRevokedError):
+        add.apply_async((2, 3), task_id=task_id, queue="younger").get(timeout=10)
+
+
 def test_sending_to_an_unreachable_broker_fails_within_seconds(monkeypatch):
     monkeypatch.setenv("CELERY_BROKER_URL", "pyamqp://guest@localhost:1//")
     client = Celery("tasks", set_as_current=False)
