@@ -312,11 +312,16 @@ def spare_broker(broker):
     write_definitions(SPARE_DEFINITIONS, ["/"], {"guest": "guest", host2.USER: host2.PASSWORD})
     rabbitmq("start", **SPARE_NODE)
 
-    def restart():
-        # RabbitMQ itself stops and starts again (connections, queues, message stores),
-        # in the Erlang VM that is already up: 2 s instead of 10.
-        rabbitmq("ctl", "stop_app", **SPARE_NODE)
-        rabbitmq("ctl", "start_app", **SPARE_NODE)
+    def restart(whole_node=False):
+        """Restart RabbitMQ: by default the application (connections, queues, message
+        stores) in the Erlang VM that is already up, 2 s instead of 10; whole_node stops
+        the node's VM (SIGTERM, as `docker stop` does) and boots it again."""
+        if whole_node:
+            rabbitmq("stop", **SPARE_NODE)
+            rabbitmq("start", **SPARE_NODE)
+        else:
+            rabbitmq("ctl", "stop_app", **SPARE_NODE)
+            rabbitmq("ctl", "start_app", **SPARE_NODE)
 
     yield restart
     rabbitmq("stop", **SPARE_NODE)

@@ -1,4 +1,5 @@
-"""RabbitMQ restarted for real, with tasks queued, running, and answered but unread.
+"""RabbitMQ restarted for real (once the whole node, once the application in its Erlang
+VM), with tasks queued, running, and answered but unread.
 
 What survives what (docs/what-survives-what.md): none lost where the settings say so.
 """
@@ -17,7 +18,7 @@ def test_queued_and_running_tasks_outlive_a_broker_restart(
     queued = Held(tmp_path, "celery", spare_client)  # behind it: one pool process
     running.started()  # and held there while RabbitMQ restarts
 
-    spare_broker()
+    spare_broker(whole_node=True)  # the node itself, not only RabbitMQ in its VM
     running.release()
     queued.release()
 

@@ -1,4 +1,5 @@
-"""A second host: a worker in a network namespace of its own, on a veth link to RabbitMQ."""
+"""A second host as far as the network goes: a worker in a network namespace of its own, on
+a veth link to RabbitMQ (the same kernel and file system as this one)."""
 
 import signal
 import subprocess
@@ -30,7 +31,7 @@ def host2_worker(spare_broker, start_worker):
     host2.ip("link", "set", host2.LINK, "up")
 
 
-def test_two_hosts_share_the_tasks_and_a_cut_link_loses_none(
+def test_a_worker_behind_another_network_link_shares_the_tasks_and_a_cut_loses_none(
     host2_worker, start_worker, spare_client, tmp_path
 ):
     host1_worker = start_worker("host1", "-Q", QUEUE, CELERY_BROKER_URL=SPARE_URL)
