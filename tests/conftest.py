@@ -2,19 +2,16 @@
 
 Run in parallel (pytest-xdist), each test process gets a directory and ports
 of its own. A run that was interrupted leaves nothing that the next one does
-not stop first.
+not stop first (leftovers.py). Beside this file, each a job of its own:
+scheduling.py (which process runs what), ci_skips.py (a skip fails CI),
+images.py (the Docker tests' images), definitions.py (the nodes' users).
 """
 
-import base64
-import hashlib
-import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,15 +19,16 @@ import pytest
 import ci_skips
 import host2
 import scheduling
-from helpers import PYTHON, ROOT, Process, client_of, listening, wait_for
-from scheduling import SPARE_SCOPE, scope
+from definitions import write_definitions
+from helpers import PYTHON, ROOT, RUNS, Process, client_of, listening, wait_for
+from images import docker_ready, make_images
+from leftovers import ours, stop_leftovers
 
 # The tests set every setting they depend on: none leaks in from the user's shell.
 LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_|STACK)|^ADD_SLEEP$")
 for name in [name for name in os.environ if LEAKS.match(name)]:
     del os.environ[name]
 
-RUNS = ROOT / ".run" / "tests"
 SLOT = host2.SLOT  # which parallel test process this is: 0, 1, ...
 RUN = RUNS / f"gw{SLOT}"
 
@@ -90,67 +88,6 @@ os.environ["CELERY_BROKER_URL"] = BROKER_URL
 os.environ["CELERY_WORKER_STATE_DB"] = str(RUN / "%n.state")
 # ...and carry this mark, so that the next run stops what this one left, and nothing else.
 os.environ["CELERY_MEMO_TESTS"] = str(RUNS)
-MARK = f"CELERY_MEMO_TESTS={RUNS}".encode()
-
-
-def docker_ready():
-    """Why the Docker path cannot be tested here, or "" if it can."""
-    if not shutil.which("docker"):
-        return "no docker command"
-    if subprocess.run(["docker", "info"], capture_output=True).returncode:
-        return "no Docker engine answers"
-    version = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True)
-    if version.returncode or not re.match(rb"v?[2-9]\.", version.stdout):
-        return "no Compose v2 (docker compose)"
-    return ""
-
-
-def ours(pid):
-    """True if process pid runs at the repo root and a run of the tests started it: its
-    environment (as it started) carries their MARK, or it is a run of pytest."""
-    proc = Path(f"/proc/{pid}")
-    try:
-        if (proc / "cwd").resolve() != ROOT:
-            return False
-        environment = (proc / "environ").read_bytes().split(b"\0")
-        return MARK in environment or b"pytest" in (proc / "cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-def stop_leftovers(runs):
-    """Stop the processes and nodes an interrupted run left under runs (their pid files)."""
-    pids = set()
-    for pid_file in runs.rglob("*.pid"):
-        text = pid_file.read_text().strip()
-        if text.isdigit() and ours(int(text)):
-            pids.add(int(text))
-    for pid in pids:
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while (pids := {pid for pid in pids if ours(pid)}) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
-
-
-def write_definitions(path, vhosts, users):
-    """Write what a node loads as it starts: the users {name: password}, each allowed
-    everything in every virtual host (a node that loads definitions makes no guest)."""
-
-    def password_hash(password):  # RabbitMQ's own scheme: salt + SHA-256(salt + password)
-        salt = os.urandom(4)
-        return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
-
-    path.write_text(json.dumps({
-        "users": [{"name": name, "password_hash": password_hash(password),
-                   "tags": ["administrator"] if name == "guest" else [],  # as RabbitMQ's guest
-                   "hashing_algorithm": "rabbit_password_hashing_sha256"}
-                  for name, password in users.items()],
-        "vhosts": [{"name": vhost} for vhost in vhosts],
-        "permissions": [{"user": name, "vhost": vhost, "configure": ".*", "write": ".*",
-                         "read": ".*"} for name in users for vhost in vhosts],
-    }))  # fmt: skip
 
 
 def pytest_configure(config):
@@ -191,40 +128,6 @@ def pytest_sessionstart(session):
         make_images(session.config.pluginmanager.get_plugin("terminalreporter"))
 
 
-# The Compose file the Docker tests add to docker-compose.yml when they run stand-ins.
-STAND_INS = RUNS / "stand-ins.compose.yml"
-
-
-def make_images(terminal):
-    """Make sure the images docker-compose.yml names are on the engine, and where
-    stand-ins take their place, write STAND_INS to run them instead."""
-    compose = (ROOT / "docker-compose.yml").read_text()
-    rabbitmq, python = (
-        re.search(r"image: (rabbitmq:\S+)", compose)[1],
-        re.search(r"FROM (\S+)", compose)[1],
-    )
-    made = subprocess.run(
-        [ROOT / "tests" / "docker" / "stand-ins.sh", rabbitmq, python],
-        capture_output=True,
-        text=True,
-    )
-    for line in made.stderr.splitlines():
-        terminal.write_line(line, bold=True)
-    if made.returncode:
-        pytest.exit("the Docker images could not be made", returncode=1)
-    stand_ins = dict(line.split() for line in made.stdout.splitlines())
-    if not stand_ins:
-        return
-    services = {"rabbitmq": {"image": stand_ins.get(rabbitmq, rabbitmq)}}
-    if python in stand_ins:
-        # The worker's image, built FROM the stand-in, under a name no user's stack runs.
-        build = {"additional_contexts": {python: f"docker-image://{stand_ins[python]}"}}
-        for service in ("worker", "flower"):
-            services[service] = {"image": "celery-memo-stand-in/celery-memo-python"}
-        services["worker"]["build"] = build
-    STAND_INS.write_text(json.dumps({"services": services}, indent=2))  # JSON is YAML too
-
-
 def start_distros_epmd():
     """Start epmd as Debian's RabbitMQ does, on every interface, unless one runs: the
     tests' node stands in for the distro's, and every node of the tests registers with it."""
@@ -245,40 +148,12 @@ def rabbitmq(*args, background=False, **node):
     ).stdout
 
 
-# Each scope's seconds in the last run: the next run starts the slowest first, so that
-# no test process is left with a long one at the end.
-DURATIONS = "celery-memo/scope-seconds"
-scope_seconds = {}
-
-
-def pytest_collection_modifyitems(config, items):
-    """Order the tests by how long their scope() took last time, the slowest first."""
-    for item in items:
-        if "spare_broker" in item.fixturenames and scope(item.nodeid) != SPARE_SCOPE:
-            raise pytest.UsageError(f"{item.nodeid} uses the spare node: add it to SPARE_TESTS")
-    cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
-    seconds = cache.get(DURATIONS, {}) if cache else {}
-    items.sort(key=lambda item: -seconds.get(scope(item.nodeid), 0))
-
-
-def pytest_runtest_logreport(report):
-    """Add up each scope's seconds (the main process hears every test's)."""
-    key = scope(report.nodeid)
-    scope_seconds[key] = scope_seconds.get(key, 0) + report.duration
-
-
 def pytest_sessionfinish(session):
-    """Once per run, after every test process: stop the tests' node, and keep each
-    scope's seconds for the next run."""
+    """Once per run, after every test process: stop the tests' node."""
     if not hasattr(session.config, "workerinput"):
         if node_start:
             node_start.wait()
         rabbitmq("stop")
-        cache = getattr(session.config, "cache", None)
-        if cache and scope_seconds:
-            seconds = {**cache.get(DURATIONS, {}), **scope_seconds}
-            kept = {k: s for k, s in seconds.items() if k == SPARE_SCOPE or (ROOT / k).exists()}
-            cache.set(DURATIONS, kept)
 
 
 @pytest.fixture(scope="session", autouse=True)  # every test may reach the node by its URL

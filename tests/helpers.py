@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / ".run" / "tests"  # what a run of the tests keeps: nodes, logs, pid files
 PYTHON = sys.executable
 
 

@@ -9,7 +9,10 @@ docs/upstream/xdist-loadgroup.md), and subclassing LoadFileScheduling means its
 private methods.
 """
 
+import pytest
 from xdist.workermanage import parse_tx_spec_config
+
+from helpers import ROOT
 
 # The tests that use the spare node (whole files, or single tests): one test process
 # runs them, one after the other, so that a run boots one spare node, not one a process.
@@ -24,6 +27,38 @@ SPARE_SCOPE = "the spare node's tests"
 def scope(nodeid):
     """What a test process takes at once: the test's file, or all of SPARE_TESTS."""
     return SPARE_SCOPE if nodeid.startswith(SPARE_TESTS) else nodeid.split("::")[0]
+
+
+# Each scope's seconds in the last run: the next run starts the slowest first, so that
+# no test process is left with a long one at the end.
+DURATIONS = "celery-memo/scope-seconds"
+scope_seconds = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the tests by how long their scope() took last time, the slowest first."""
+    for item in items:
+        if "spare_broker" in item.fixturenames and scope(item.nodeid) != SPARE_SCOPE:
+            raise pytest.UsageError(f"{item.nodeid} uses the spare node: add it to SPARE_TESTS")
+    cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
+    seconds = cache.get(DURATIONS, {}) if cache else {}
+    items.sort(key=lambda item: -seconds.get(scope(item.nodeid), 0))
+
+
+def pytest_runtest_logreport(report):
+    """Add up each scope's seconds (the main process hears every test's)."""
+    key = scope(report.nodeid)
+    scope_seconds[key] = scope_seconds.get(key, 0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    """Once per run, in the main process: keep each scope's seconds for the next run."""
+    cache = getattr(session.config, "cache", None)
+    if hasattr(session.config, "workerinput") or not cache or not scope_seconds:
+        return
+    seconds = {**cache.get(DURATIONS, {}), **scope_seconds}
+    kept = {k: s for k, s in seconds.items() if k == SPARE_SCOPE or (ROOT / k).exists()}
+    cache.set(DURATIONS, kept)
 
 
 class ScopeScheduling:

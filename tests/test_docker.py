@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 import flower_process
-from conftest import STAND_INS, docker_ready, port
+from conftest import port
 from helpers import (
     PYTHON,
     ROOT,
@@ -26,6 +26,7 @@ from helpers import (
     run_session,
     wait_for,
 )
+from images import STAND_INS, docker_ready
 from test_monitor import states_by_task, wait_until_listening
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5682), port(18082), port(5562)

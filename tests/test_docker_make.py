@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from conftest import STAND_INS, port
+from conftest import port
 from helpers import ROOT, fresh_copy, start_client
+from images import STAND_INS
 from test_docker import WHY_NOT, run, services, start_interval
 
 PORT = port(5683)

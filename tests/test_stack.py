@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RUN, node_settings, port, rabbitmq, stop_leftovers
+from conftest import RUN, node_settings, port, rabbitmq
 from helpers import PYTHON, ROOT, Process, fresh_copy, listening, wait_for
+from leftovers import stop_leftovers
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5674), port(15674), port(5557)
 # A stack of its own: a stack that `make up` left running is not touched.
