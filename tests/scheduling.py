@@ -1,7 +1,7 @@
 """How the tests go out to the test processes (pytest-xdist): each process takes a
 whole scope at a time, a file or all of the spare node's tests, the next one as soon as
 only the last test of its scope is left (which it holds until it knows what comes next),
-in collection order, which conftest sets: the slowest scope of the last run first.
+in collection order, which this module sets: the slowest scope of the last run first.
 
 A scheduler of its own, through xdist's documented hook and scheduler protocol:
 `--dist loadgroup` would do the grouping, but does nothing on pytest 9.2 (see
@@ -107,16 +107,17 @@ class ScopeScheduling:
             self.feed(node)
 
     def feed(self, node):
-        """Send node its next scope once it holds at most its last test; with none left,
-        let it go."""
-        if len(self.pending[node]) > 1:
+        """Send node scopes until it holds more than its last test (which a test process
+        runs only once it knows what comes next); with none left, let it go."""
+        if node.shutting_down:
             return
-        if self.queue:
+        while len(self.pending[node]) <= 1:
+            if not self.queue:
+                node.shutdown()
+                return
             indices = self.queue.pop(0)
             self.pending[node] += indices
             node.send_runtest_some(indices)
-        else:
-            node.shutdown()
 
     def mark_test_complete(self, node, item_index, duration=0):
         self.pending[node].remove(item_index)
@@ -135,6 +136,8 @@ class ScopeScheduling:
             return None
         if pending[1:]:
             self.queue.insert(0, pending[1:])
+            for other in self.nodes:
+                self.feed(other)
         return self.collection[pending[0]]
 
 
