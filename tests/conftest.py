@@ -20,7 +20,7 @@ import ci_skips
 import host2
 import scheduling
 from definitions import write_definitions
-from helpers import PYTHON, ROOT, RUNS, Process, client_of, listening, wait_for
+from helpers import HELD, PYTHON, ROOT, RUNS, Process, client_of, listening, wait_for
 from images import docker_ready, make_images
 from leftovers import ours, stop_leftovers
 
@@ -270,6 +270,10 @@ def start_worker(broker):
         return process
 
     yield start
+    # A task a failed test still holds would keep its worker from a warm stop, and
+    # go back to its queue for the next test's worker: let every one go first.
+    while HELD:
+        HELD.pop().release()
     for process in started:
         process.stop()
 

@@ -114,6 +114,9 @@ def client_of(url, monkeypatch):
     app.close()
 
 
+HELD = []  # every Held sent, so that a test's workers can let them all go as it ends
+
+
 class Held:
     """A hold() task of extra_tasks, sent to queue (by app, else by the tutorial's):
     started() waits until a worker runs it, release() lets it end (and any later run)."""
@@ -121,6 +124,7 @@ class Held:
     def __init__(self, where, queue, app=None):
         from tasks import app as tutorial
 
+        HELD.append(self)
         self.release_file = Path(where) / f"release-{time.monotonic_ns()}"
         self.started_file = self.release_file.with_name(self.release_file.name + ".started")
         self.result = (app or tutorial).send_task(
@@ -167,7 +171,7 @@ class Process:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        # Where the next run finds it, should this one be interrupted (conftest.py).
+        # Where the next run finds it, should this one be interrupted (leftovers.py).
         self.log.with_suffix(".pid").write_text(str(self.popen.pid))
 
     def output(self):
