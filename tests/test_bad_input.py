@@ -155,9 +155,10 @@ BAD_ADD_SLEEP = {**os.environ, "ADD_SLEEP": "a minute"}
 SAYS = "tasks: ADD_SLEEP must be seconds, not 'a minute'"
 
 
-def test_a_bad_add_sleep_stops_make_worker_in_one_line():
+@pytest.mark.parametrize("target", ["worker", "up"])
+def test_a_bad_add_sleep_stops_make_worker_and_make_up_in_one_line(target):
     result = subprocess.run(
-        ["make", "-s", "--no-print-directory", "worker"],
+        ["make", "-s", "--no-print-directory", target],
         cwd=ROOT, env=BAD_ADD_SLEEP, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
 

@@ -4,7 +4,7 @@ A plain `docker compose up`, its client pinned to Docker 20.10's API (1.41), bri
 stack up; the tests then read it, and at the end `make up`, `status` and `logs` take it
 over, in file order (test_docker_make.py runs `make up`, `down` and `clean` on a stack
 of its own, at the same time). Where no registry gave the images, it runs the
-stand-ins (conftest.STAND_INS). Skipped where no Docker engine with Compose v2 runs
+stand-ins (images.STAND_INS). Skipped where no Docker engine with Compose v2 runs
 (CI sets one up).
 """
 

@@ -29,7 +29,7 @@ def clone(tmp_path_factory):
     (clone / ".venv").symlink_to(ROOT / ".venv")  # as after `make install`
     # The worker's image under a name of its own: a build of test_docker.py's project
     # carries that project's label, and `make up --build` there would rebuild it.
-    # (Built from a stand-in, under the stand-ins' prefix, as conftest.make_images names it.)
+    # (Built from a stand-in, under the stand-ins' prefix, as images.make_images names it.)
     override = json.loads(STAND_INS.read_text()) if STAND_INS.exists() else {"services": {}}
     prefix = "celery-memo-stand-in/" if STAND_INS.exists() else ""
     for service in ("worker", "flower"):
