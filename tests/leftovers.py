@@ -20,7 +20,9 @@ def ours(pid):
         if (proc / "cwd").resolve() != ROOT:
             return False
         environment = (proc / "environ").read_bytes().split(b"\0")
-        return MARK in environment or b"pytest" in (proc / "cmdline").read_bytes()
+        program = (proc / "cmdline").read_bytes().split(b"\0")
+        pytest = any(arg == b"pytest" or arg.endswith(b"/pytest") for arg in program[:3])
+        return MARK in environment or pytest  # (python -m pytest, or .venv/bin/pytest)
     except OSError:
         return False
 
