@@ -5,11 +5,11 @@ VENV := .venv
 # Passed to commands through the environment, never pasted into a shell line.
 export QUICK CHART
 
-.PHONY: help install dev pin config up down logs status worker monitor flower bench test \
+.PHONY: help install dev pin config up down cluster-up cluster-down logs status worker monitor flower bench test \
 	screenshot lint clean
 
 help: ## Show this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create .venv with the tutorial's pinned requirements
 
@@ -37,6 +37,12 @@ up: install ## Start RabbitMQ, a worker and Flower in the background; returns wh
 
 down: ## Stop what `make up` started (Flower's saved state is kept)
 	@scripts/stack.sh down
+
+cluster-up: install ## Start a 3-node RabbitMQ cluster, a worker and Flower on it (docs/cluster.md)
+	@scripts/cluster.sh up
+
+cluster-down: ## Stop what `make cluster-up` started
+	@scripts/cluster.sh down
 
 logs: ## Follow the worker's log
 	@scripts/stack.sh logs
@@ -73,5 +79,6 @@ lint: dev ## Check the code with ruff
 	$(VENV)/bin/ruff format --check .
 
 clean: ## Stop everything; delete .run/, the saved state (Compose: its volumes) and .venv/
+	@scripts/cluster.sh down
 	@scripts/stack.sh clean
 	rm -rf $(VENV)

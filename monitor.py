@@ -8,10 +8,11 @@ Usage, in a second terminal at the repo root, with the stack up::
     Status: STARTED[tasks.add] 3f2c...  {'args': '(2, 3)', 'kwargs': '{}', ...}
     Status: SUCCESS[tasks.add] 3f2c...  {'args': '(2, 3)', 'kwargs': '{}', 'result': '5', ...}
 
-It needs no `-E` on the worker: celeryconfig.py turns task events on.
-Ctrl-C ends it.
+It needs no `-E` on the worker: celeryconfig.py turns task events on. A lost
+connection is opened again (to another node of a cluster). Ctrl-C ends it.
 """
 
+import os
 import signal
 import sys
 
@@ -34,14 +35,32 @@ def monitor(app):
         print(f"Status: {now}[{task.name}] {task.uuid} {task.info()}", flush=True)
 
     handlers = {f"task-{kind}": announce for kind in TASK_EVENT_TO_STATE}
-    with app.connection_for_read() as connection:
-        connection.ensure_connection(max_retries=0)  # no broker: say so now, don't retry
-        receiver = app.events.Receiver(connection, handlers=handlers)
+    stopping = False
+
+    def stop(*_):
         # Ctrl-C asks the receiver to stop, as a worker's warm shutdown does: it ends
         # between two messages, within a second. A KeyboardInterrupt in the middle of
         # reading one would leave the connection out of step, and closing it would hang.
-        signal.signal(signal.SIGINT, lambda *_: setattr(receiver, "should_stop", True))
-        receiver.capture(limit=None, timeout=None, wakeup=True)
+        nonlocal stopping
+        stopping = receiver.should_stop = True
+
+    first = True
+    while not stopping:
+        with app.connection_for_read() as connection:
+            # No broker at first: say so now. Later, one node of a cluster lost: the
+            # connection tries the next URL of broker_url, and every one again until
+            # one answers (the events sent meanwhile are not seen).
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: at once
+            connection.ensure_connection(max_retries=0 if first else None)
+            receiver = app.events.Receiver(connection, handlers=handlers)
+            signal.signal(signal.SIGINT, stop)
+            if not first:
+                print(f"monitor: connected again, to {connection.as_uri()}", file=sys.stderr)
+            first = False
+            try:
+                receiver.capture(limit=None, timeout=None, wakeup=True)
+            except connection.recoverable_connection_errors as lost:
+                print(f"monitor: lost the broker ({lost!r}); connecting again", file=sys.stderr)
 
 
 def without_passwords(url):
@@ -52,10 +71,10 @@ def without_passwords(url):
 
 if __name__ == "__main__":
     app = Celery("monitor")
-    app.config_from_object("celeryconfig")
+    app.config_from_object(os.environ.get("CELERY_CONFIG_MODULE", "celeryconfig"))  # as tasks.py
     try:
         monitor(app)
-    except KeyboardInterrupt:  # Ctrl-C before the receiver listens
+    except KeyboardInterrupt:  # Ctrl-C while it connects
         pass
     except (OperationalError, KeyError) as exc:  # KeyError: a URL of no known kind
         where = without_passwords(app.conf.broker_url)

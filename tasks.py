@@ -23,7 +23,8 @@ import time
 from celery import Celery
 
 app = Celery("tasks")
-app.config_from_object("celeryconfig")
+# CELERY_CONFIG_MODULE=clusterconfig for the cluster (docs/cluster.md), as `celery --config`.
+app.config_from_object(os.environ.get("CELERY_CONFIG_MODULE", "celeryconfig"))
 
 try:
     ADD_SLEEP = float(os.environ.get("ADD_SLEEP", "60"))

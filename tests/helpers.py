@@ -102,13 +102,14 @@ def declare_queue(app, name):
     return name
 
 
-def client_of(url, monkeypatch):
-    """Yield a client of the broker at url: the tutorial's settings, as tasks.py has them."""
+def client_of(url, monkeypatch, settings="celeryconfig"):
+    """Yield a client of the broker at url, with the tutorial's settings as tasks.py has
+    them, or with those of the module settings names."""
     from celery import Celery
 
     monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its settings
     app = Celery("tasks", set_as_current=False)
-    app.config_from_object("celeryconfig")
+    app.config_from_object(settings)
     yield app
     app.backend.result_consumer.stop()  # its connection to the rpc reply queue
     app.close()

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Three RabbitMQ nodes clustered on this machine, and the tutorial's worker and Flower
+# on them with clusterconfig.py's settings (docs/cluster.md).
+#
+# Usage: scripts/cluster.sh up|down|status|start [N]|kill N
+#   up       start the nodes, then the worker and Flower (scripts/stack.sh); returns once
+#            all of them answer
+#   down     stop the worker, Flower and the nodes (their data is kept: clean deletes it)
+#   start    boot the three nodes, which form one cluster as they boot; start N boots
+#            node N (1, 2 or 3) again, and it rejoins
+#   kill N   SIGKILL node N, as a crash would
+# Settings (environment):
+#   CLUSTER_DIR         where the nodes, logs and pid files live  (.run/cluster)
+#   CLUSTER_PORTS       the nodes' AMQP ports                      ("5681 5682 5683")
+#   CLUSTER_MANAGEMENT  on: a management UI on each node, at its AMQP port + 10000; off
+#   FLOWER_PORT         Flower's port                              (5556)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/settings.sh
+
+die() { echo "cluster: $*" >&2; exit 1; }
+
+dir=$(realpath -m "$(path_setting CLUSTER_DIR .run/cluster)")
+read -ra ports <<< "${CLUSTER_PORTS:-5681 5682 5683}"
+((${#ports[@]} == 3)) || die "CLUSTER_PORTS must be three ports, not $(shown "${CLUSTER_PORTS:-}")"
+for i in 0 1 2; do ports[i]=$(CLUSTER_PORT=${ports[i]} port_setting CLUSTER_PORT 0); done
+case ${CLUSTER_MANAGEMENT:-on} in on|off) ;; *) die "CLUSTER_MANAGEMENT must be on or off" ;; esac
+flower_port=$(port_setting FLOWER_PORT 5556)
+# The nodes' names carry the first port, so that two clusters on one machine never meet.
+name=celery-memo-${ports[0]}
+
+# scripts/rabbitmq.sh's settings for node N.
+node() {
+    local n=$1 port=${ports[$1 - 1]} peers="" i
+    for i in 1 2 3; do
+        peers+="\\ncluster_formation.classic_config.nodes.$i = $name-$i@localhost"
+    done
+    export RABBITMQ_DIR="$dir/rabbitmq$n" RABBITMQ_NODE="$name-$n" RABBITMQ_PORT="$port"
+    if [ "${CLUSTER_MANAGEMENT:-on}" = on ]; then
+        export RABBITMQ_MANAGEMENT_PORT=$((port + 10000))
+    else
+        export RABBITMQ_MANAGEMENT_PORT=off
+    fi
+    # Each node finds the others in this list as it boots; the first to boot waits
+    # 1 s for the others (10 tries, 0.1 s apart), then forms the cluster they join.
+    export RABBITMQ_EXTRA_CONFIG="cluster_formation.peer_discovery_backend = classic_config$peers
+cluster_formation.discovery_retry_limit = 10
+cluster_formation.discovery_retry_interval = 100"
+}
+
+rabbitmq() { (node "$1" && shift && scripts/rabbitmq.sh "$@"); }
+
+urls() {
+    local port
+    for port in "${ports[@]}"; do printf 'pyamqp://guest@localhost:%s//\n' "$port"; done
+}
+
+# The worker and Flower: the tutorial's stack (scripts/stack.sh), beside the cluster.
+stack() {
+    # The worker lists the nodes in an order of its own, as clusterconfig.py would.
+    STACK=existing STACK_DIR="$dir" FLOWER_PORT="$flower_port" \
+        CELERY_CONFIG_MODULE=clusterconfig CELERY_BROKER_URL="$(urls | shuf | paste -sd ';')" \
+        FLOWER_BROKER_API="http://guest:guest@localhost:$((ports[0] + 10000))/api/" \
+        scripts/stack.sh "$@"
+}
+
+start_nodes() {
+    local pids=() i status=0
+    for i in 1 2 3; do rabbitmq "$i" start > /dev/null & pids+=($!); done
+    for i in "${pids[@]}"; do wait "$i" || status=1; done
+    ((status == 0)) || die "a node did not start; see above, and the logs in $dir"
+    # Each node opens its AMQP port once it has joined: the cluster is whole (one VM to ask).
+    rabbitmq 1 ctl await_online_nodes 3 > /dev/null || die "the nodes did not form one cluster; their logs are in $dir"
+}
+
+up() {
+    start_nodes
+    stack up > /dev/null
+    summary
+}
+
+summary() {
+    local client=""
+    [ "${ports[*]}" = "5681 5682 5683" ] ||
+        client="  \$ export CELERY_BROKER_URL='$(urls | paste -sd ';')'"$'\n'
+    cat <<EOF
+
+The cluster is up (3 nodes: $name-1, -2 and -3@localhost):
+  RabbitMQ    amqp://localhost:${ports[0]}, :${ports[1]} and :${ports[2]}    management UI http://localhost:$((ports[0] + 10000)) (guest / guest)
+  worker      concurrency 1, ADD_SLEEP=${ADD_SLEEP:-60}s    log: $dir/worker.log
+  Flower      http://localhost:$flower_port
+
+Next: open a Python REPL at the repo root (.venv/bin/python) with the cluster's settings
+  \$ export CELERY_CONFIG_MODULE=clusterconfig
+$client  >>> from tasks import add
+  >>> result = add.delay(2, 3)
+EOF
+}
+
+down() {
+    [ -d "$dir" ] || return 0
+    stack down
+    local pids=() i
+    for i in 1 2 3; do rabbitmq "$i" stop & pids+=($!); done
+    wait "${pids[@]}"
+}
+
+status() {
+    local i
+    for i in 1 2 3; do rabbitmq "$i" status || true; done
+}
+
+kill_node() {
+    local pid
+    pid=$(cat "$dir/rabbitmq$1/rabbitmq.pid" 2>/dev/null) || die "node $1 is not running"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    echo "cluster: node $1 killed (pid $pid)"
+}
+
+number() { [[ ${1:-} =~ ^[123]$ ]] || die "which node: 1, 2 or 3, not $(shown "${1:-}")"; }
+
+case "${1:-}" in
+    up|down|status) "$1" ;;
+    kill) number "${2:-}"; kill_node "$2" ;;
+    start) if [ -z "${2:-}" ]; then start_nodes; else number "$2"; rabbitmq "$2" start; fi ;;
+    *) die "usage: scripts/cluster.sh up|down|status|start [N]|kill N" ;;
+esac

@@ -1,0 +1,161 @@
+"""A three-node RabbitMQ cluster (scripts/cluster.sh), one node killed at a time for real:
+what the stock settings lose, and what clusterconfig.py keeps (docs/cluster.md)."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import RUN, port
+from helpers import ROOT, Held, client_of, wait_for
+
+PORTS = [port(5781 + n) for n in range(3)]  # not a user's cluster's: 5681-5683
+CLUSTER = {
+    "CLUSTER_DIR": str(RUN / "cluster"),
+    "CLUSTER_PORTS": " ".join(map(str, PORTS)),
+    "CLUSTER_MANAGEMENT": "off",  # no UI: each node boots and stops sooner
+}
+
+
+# What the rpc result consumer raises once it cannot reconnect.
+RETRY_LIMIT = """Retry limit exceeded while trying to reconnect to the Celery result store
+backend. The Celery application must be restarted."""
+
+
+def cluster(*args):
+    """Run scripts/cluster.sh on the tests' cluster; return what it printed."""
+    return subprocess.run(
+        [ROOT / "scripts" / "cluster.sh", *args],
+        cwd=ROOT,
+        env={**os.environ, **CLUSTER},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def urls(first):
+    """The cluster's URLs as broker_url lists them, node first (1, 2 or 3) first."""
+    order = [first, *(n for n in (1, 2, 3) if n != first)]
+    return ";".join(f"pyamqp://guest@localhost:{PORTS[n - 1]}//" for n in order)
+
+
+class Nodes:
+    """The cluster's nodes, each killed (SIGKILL) and booted again as a test needs."""
+
+    def __init__(self):
+        self.down = set()
+
+    def kill(self, n):
+        cluster("kill", str(n))
+        self.down.add(n)
+
+    def start_all(self):
+        """Boot every node that is down; each rejoins the others."""
+        for n in sorted(self.down):
+            cluster("start", str(n))
+        self.down.clear()
+
+
+@pytest.fixture(scope="module")
+def nodes():
+    """The three nodes, booted together as one cluster; all of them up for each test."""
+    cluster("start")
+    yield Nodes()
+    cluster("down")
+
+
+@pytest.fixture
+def node(nodes):
+    """kill(n) for this test; every node killed is up again after it."""
+    yield nodes
+    nodes.start_all()
+
+
+@pytest.fixture
+def cluster_worker(start_worker):
+    """start_worker(name, first_node, settings="clusterconfig", ...) on the cluster."""
+
+    def start(name, first, *args, settings="clusterconfig", **env):
+        return start_worker(
+            name, *args, CELERY_CONFIG_MODULE=settings, CELERY_BROKER_URL=urls(first), **env
+        )
+
+    return start
+
+
+@pytest.fixture
+def client(monkeypatch):
+    """client(first_node, settings="clusterconfig"): a client app connected there first."""
+    apps = []
+
+    def make(first, settings="clusterconfig"):
+        generator = client_of(urls(first), monkeypatch, settings)
+        apps.append(generator)
+        return next(generator)
+
+    yield make
+    for generator in apps:
+        next(generator, None)
+
+
+def answers(app, results, timeout=15):
+    """What get() gives for each result: the answer, or the exception's name and message."""
+    out = []
+    for result in results:
+        try:
+            out.append(result.get(timeout=timeout))
+        except Exception as error:  # what the user gets, to compare
+            out.append(f"{type(error).__name__}: {error}")
+    return out
+
+
+def test_the_stock_settings_lose_the_answers_when_the_clients_node_dies(
+    node, cluster_worker, client
+):
+    # A queue of its own: "celery" is a quorum queue on this cluster, and a classic
+    # one of the same name cannot be declared (406 PRECONDITION_FAILED).
+    worker = cluster_worker("stock", 1, "-Q", "stock", settings="celeryconfig", ADD_SLEEP="0.3")
+    app = client(2, settings="celeryconfig")  # its reply queue lives on node 2
+    results = [app.send_task("tasks.add", (n, n), queue="stock") for n in range(6)]
+    assert results[0].get(timeout=15) == 0  # the reply queue is read from now on
+
+    node.kill(2)
+
+    got = answers(app, results[1:], timeout=1)
+    # The reply queue is a classic queue, on node 2 only: the client cannot declare it
+    # again on another node (404 NOT_FOUND, its home node is down), and gives up.
+    assert got[0].split() == ["RuntimeError:", *RETRY_LIMIT.split()], got
+    assert set(got[1:]) == {"TimeoutError: The operation timed out."}, got
+    # The worker ran every task: their answers went to a queue that was not there.
+    worker.logged(f"[{results[-1].id}] succeeded")
+
+
+def test_the_cluster_settings_answer_every_get_when_the_clients_node_dies(
+    node, cluster_worker, client
+):
+    cluster_worker("quorum", 1, ADD_SLEEP="0.2")
+    app = client(2)
+    results = [app.send_task("tasks.add", (n, n)) for n in range(10)]
+    assert results[0].get(timeout=15) == 0
+
+    node.kill(2)
+
+    assert answers(app, results[1:]) == [2 * n for n in range(1, 10)]
+
+
+def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
+    node, cluster_worker, client, tmp_path
+):
+    worker = cluster_worker("quorum", 1)
+    app = client(2)
+    held = Held(tmp_path, "celery", app)
+    held.started()
+
+    node.kill(1)  # the worker's connection: its task cannot be acknowledged
+    held.release()
+
+    assert isinstance(held.result.get(timeout=30), int)
+    # Its ack was lost with the connection, so the queue delivers it again, to the
+    # worker's new connection, and it runs again (and answers again: nobody reads it).
+    wait_for(lambda: worker.output().count(f"[{held.result.id}] received") == 2, 20, "a rerun")
