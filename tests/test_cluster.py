@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from conftest import RUN, port
-from helpers import ROOT, Held, client_of, wait_for
+from helpers import ROOT, Held, client_of, run_session, sessions, wait_for
 
 PORTS = [port(5781 + n) for n in range(3)]  # not a user's cluster's: 5681-5683
 CLUSTER = {
@@ -159,3 +159,14 @@ def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
     # Its ack was lost with the connection, so the queue delivers it again, to the
     # worker's new connection, and it runs again (and answers again: nobody reads it).
     wait_for(lambda: worker.output().count(f"[{held.result.id}] received") == 2, 20, "a rerun")
+
+
+@pytest.mark.parametrize("session", sessions("docs/cluster.md"), ids=lambda s: s.name)
+def test_the_cluster_chapters_session_runs_as_shown(session, node, cluster_worker):
+    cluster_worker("quorum", 2, ADD_SLEEP="1")
+    # The session kills node 1, the client's: the first of its URLs.
+    node.down.add(1)
+    result = run_session(
+        session.text, CELERY_CONFIG_MODULE="clusterconfig", CELERY_BROKER_URL=urls(1), **CLUSTER
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
