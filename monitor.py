@@ -71,7 +71,11 @@ def without_passwords(url):
 
 if __name__ == "__main__":
     app = Celery("monitor")
-    app.config_from_object(os.environ.get("CELERY_CONFIG_MODULE", "celeryconfig"))  # as tasks.py
+    config = os.environ.get("CELERY_CONFIG_MODULE", "celeryconfig")  # as tasks.py
+    try:
+        app.config_from_object(config, force=True)  # now: a missing module is said in one line
+    except ImportError as exc:
+        sys.exit(f"monitor: CELERY_CONFIG_MODULE={config!r}: {exc}")
     try:
         monitor(app)
     except KeyboardInterrupt:  # Ctrl-C while it connects
