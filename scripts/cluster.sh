@@ -2,13 +2,14 @@
 # Three RabbitMQ nodes clustered on this machine, and the tutorial's worker and Flower
 # on them with clusterconfig.py's settings (docs/cluster.md).
 #
-# Usage: scripts/cluster.sh up|down|status|start [N]|kill N
+# Usage: scripts/cluster.sh up|down|status|start [N]|kill N|ctl N ARGS...
 #   up       start the nodes, then the worker and Flower (scripts/stack.sh); returns once
 #            all of them answer
 #   down     stop the worker, Flower and the nodes (their data is kept: clean deletes it)
 #   start    boot the three nodes, which form one cluster as they boot; start N boots
 #            node N (1, 2 or 3) again, and it rejoins
 #   kill N   SIGKILL node N, as a crash would
+#   ctl N    rabbitmqctl ARGS on node N, e.g. ctl 2 list_queues name leader
 # Settings (environment):
 #   CLUSTER_DIR         where the nodes, logs and pid files live  (.run/cluster)
 #   CLUSTER_PORTS       the nodes' AMQP ports                      ("5681 5682 5683")
@@ -123,6 +124,7 @@ number() { [[ ${1:-} =~ ^[123]$ ]] || die "which node: 1, 2 or 3, not $(shown "$
 case "${1:-}" in
     up|down|status) "$1" ;;
     kill) number "${2:-}"; kill_node "$2" ;;
+    ctl) number "${2:-}"; rabbitmq "$2" ctl "${@:3}" ;;
     start) if [ -z "${2:-}" ]; then start_nodes; else number "$2"; rabbitmq "$2" start; fi ;;
-    *) die "usage: scripts/cluster.sh up|down|status|start [N]|kill N" ;;
+    *) die "usage: scripts/cluster.sh up|down|status|start [N]|kill N|ctl N ARGS..." ;;
 esac

@@ -1,5 +1,6 @@
 """Small tools the tests share: waiting for a condition, running a real process."""
 
+import contextlib
 import json
 import os
 import re
@@ -111,7 +112,8 @@ def client_of(url, monkeypatch, settings="celeryconfig"):
     app = Celery("tasks", set_as_current=False)
     app.config_from_object(settings)
     yield app
-    app.backend.result_consumer.stop()  # its connection to the rpc reply queue
+    with contextlib.suppress(AttributeError):  # a client that never read a result has none
+        app.backend.result_consumer.stop()  # its connection to the rpc reply queue
     app.close()
 
 

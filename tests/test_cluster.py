@@ -34,6 +34,16 @@ def cluster(*args):
     ).stdout
 
 
+def leader(queue, asking=1):
+    """The node (1, 2 or 3) that leads the quorum queue, as node asking says (or None)."""
+    rows = cluster(
+        "ctl", str(asking), "list_queues", "name", "leader", "--quiet", "--no-table-headers"
+    )
+    leaders = dict(row.split("\t") for row in rows.splitlines())
+    names = {f"celery-memo-{PORTS[0]}-{n}@localhost": n for n in (1, 2, 3)}
+    return names.get(leaders.get(queue))
+
+
 def urls(first):
     """The cluster's URLs as broker_url lists them, node first (1, 2 or 3) first."""
     order = [first, *(n for n in (1, 2, 3) if n != first)]
@@ -159,6 +169,23 @@ def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
     # Its ack was lost with the connection, so the queue delivers it again, to the
     # worker's new connection, and it runs again (and answers again: nobody reads it).
     wait_for(lambda: worker.output().count(f"[{held.result.id}] received") == 2, 20, "a rerun")
+
+
+def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, cluster_worker, client):
+    declarer = client(1)
+    with declarer.connection_for_write() as connection:  # the task queue, a quorum one
+        declarer.amqp.queues["celery"](connection.default_channel).declare()
+    dead = leader("celery")
+    sender, taker = (n for n in (1, 2, 3) if n != dead)  # neither on the node that dies
+    app = client(sender)
+    results = [app.send_task("tasks.add", (n, n)) for n in range(5)]
+
+    node.kill(dead)  # no worker yet: every task is queued, none running
+    wait_for(lambda: leader("celery", asking=sender) not in (None, dead), 15, "a new leader")
+    worker = cluster_worker("quorum", taker, ADD_SLEEP="0")
+
+    assert answers(app, results) == [2 * n for n in range(5)]
+    assert all(worker.output().count(f"[{r.id}] received") == 1 for r in results)
 
 
 @pytest.mark.parametrize("session", sessions("docs/cluster.md"), ids=lambda s: s.name)
