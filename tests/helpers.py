@@ -199,3 +199,14 @@ class Process:
                 self.send(signal.SIGKILL)
                 self.popen.wait()
         return self.popen.returncode
+
+
+def wait_until_listening(monitor, app):
+    """Return once the monitor prints an event that app sends."""
+    with app.events.default_dispatcher() as dispatcher:
+
+        def heard():
+            dispatcher.send("task-sent", uuid="probe", name="probe")
+            return "probe" in monitor.output()
+
+        wait_for(heard, what="the monitor to listen")

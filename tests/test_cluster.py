@@ -2,12 +2,23 @@
 what the stock settings lose, and what clusterconfig.py keeps (docs/cluster.md)."""
 
 import os
+import signal
 import subprocess
 
 import pytest
 
 from conftest import RUN, port
-from helpers import ROOT, Held, client_of, run_session, sessions, wait_for
+from helpers import (
+    PYTHON,
+    ROOT,
+    Held,
+    Process,
+    client_of,
+    run_session,
+    sessions,
+    wait_for,
+    wait_until_listening,
+)
 
 PORTS = [port(5781 + n) for n in range(3)]  # not a user's cluster's: 5681-5683
 CLUSTER = {
@@ -186,6 +197,26 @@ def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, clust
 
     assert answers(app, results) == [2 * n for n in range(5)]
     assert all(worker.output().count(f"[{r.id}] received") == 1 for r in results)
+
+
+def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, cluster_worker, client):
+    cluster_worker("quorum", 2, ADD_SLEEP="0")
+    app = client(2)
+    monitor = Process(
+        [PYTHON, "monitor.py"], RUN / "cluster-monitor.log",
+        CELERY_CONFIG_MODULE="clusterconfig", CELERY_BROKER_URL=urls(1),
+    )  # fmt: skip
+    try:
+        wait_until_listening(monitor, app)
+
+        node.kill(1)  # the monitor's
+
+        monitor.logged("monitor: connected again, to amqp://guest:**@")
+        result = app.send_task("tasks.add", (2, 3))
+        assert result.get(timeout=15) == 5
+        monitor.logged(f"Status: SUCCESS[tasks.add] {result.id}")
+    finally:
+        monitor.stop(signal.SIGKILL)
 
 
 @pytest.mark.parametrize("session", sessions("docs/cluster.md"), ids=lambda s: s.name)

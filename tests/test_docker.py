@@ -25,9 +25,10 @@ from helpers import (
     readme_sessions,
     run_session,
     wait_for,
+    wait_until_listening,
 )
 from images import STAND_INS, docker_ready
-from test_monitor import states_by_task, wait_until_listening
+from test_monitor import states_by_task
 
 PORT, MANAGEMENT_PORT, FLOWER_PORT = port(5682), port(18082), port(5562)
 URL = f"pyamqp://guest@localhost:{PORT}//"  # the post's URL, on the tests' port

@@ -10,7 +10,7 @@ import pytest
 from celery.exceptions import TaskRevokedError
 
 from conftest import RUN
-from helpers import PYTHON, ROOT, Held, Process, readme_block, wait_for
+from helpers import PYTHON, ROOT, Held, Process, readme_block, wait_for, wait_until_listening
 
 STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) \{.*\}$")
 
@@ -23,17 +23,6 @@ def monitor(request, app, worker):
     wait_until_listening(process, app)
     yield process
     process.stop(signal.SIGKILL)
-
-
-def wait_until_listening(monitor, app):
-    """Return once the monitor prints an event that app sends."""
-    with app.events.default_dispatcher() as dispatcher:
-
-        def heard():
-            dispatcher.send("task-sent", uuid="probe", name="probe")
-            return "probe" in monitor.output()
-
-        wait_for(heard, what="the monitor to listen")
 
 
 def states_by_task(output):
