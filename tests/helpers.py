@@ -206,7 +206,9 @@ def wait_until_listening(monitor, app):
     with app.events.default_dispatcher() as dispatcher:
 
         def heard():
-            dispatcher.send("task-sent", uuid="probe", name="probe")
+            # retry: on a cluster whose node has just rejoined, the probe's connection was
+            # once reset; the probe tests nothing, so it connects again.
+            dispatcher.send("task-sent", uuid="probe", name="probe", retry=True)
             return "probe" in monitor.output()
 
         wait_for(heard, what="the monitor to listen")
