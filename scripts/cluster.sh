@@ -81,13 +81,14 @@ up() {
 }
 
 summary() {
-    local client=""
+    local client="" management="management UI http://localhost:$((ports[0] + 10000)) (guest / guest)"
+    [ "${CLUSTER_MANAGEMENT:-on}" = on ] || management="no management UI (CLUSTER_MANAGEMENT=off)"
     [ "${ports[*]}" = "5681 5682 5683" ] ||
         client="  \$ export CELERY_BROKER_URL='$(urls | paste -sd ';')'"$'\n'
     cat <<EOF
 
 The cluster is up (3 nodes: $name-1, -2 and -3@localhost):
-  RabbitMQ    amqp://localhost:${ports[0]}, :${ports[1]} and :${ports[2]}    management UI http://localhost:$((ports[0] + 10000)) (guest / guest)
+  RabbitMQ    amqp://localhost:${ports[0]}, :${ports[1]} and :${ports[2]}    $management
   worker      concurrency 1, ADD_SLEEP=${ADD_SLEEP:-60}s    log: $dir/worker.log
   Flower      http://localhost:$flower_port
 

@@ -199,6 +199,20 @@ def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, clust
     assert all(worker.output().count(f"[{r.id}] received") == 1 for r in results)
 
 
+def test_a_node_that_rejoins_takes_its_part_and_another_can_die(node, cluster_worker, client):
+    cluster_worker("quorum", 3, ADD_SLEEP="0")
+    app = client(2)
+    node.kill(1)
+    assert answers(app, [app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
+
+    node.start_all()  # node 1 boots again and rejoins
+    # With node 2 down too, nodes 1 and 3 are the majority that must accept each task:
+    # they answer only if node 1 is a member again, with what was sent while it was down.
+    node.kill(2)  # the client's
+
+    assert answers(app, [app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
+
+
 def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, cluster_worker, client):
     cluster_worker("quorum", 2, ADD_SLEEP="0")
     app = client(2)
