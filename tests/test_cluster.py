@@ -2,9 +2,12 @@
 what the stock settings lose, and what clusterconfig.py keeps (docs/cluster.md)."""
 
 import os
+import shutil
 import signal
 import subprocess
+from pathlib import Path
 
+import celery
 import pytest
 
 from conftest import RUN, port
@@ -242,3 +245,19 @@ def test_the_cluster_chapters_session_runs_as_shown(session, node, cluster_worke
         session.text, CELERY_CONFIG_MODULE="clusterconfig", CELERY_BROKER_URL=urls(1), **CLUSTER
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_upstream_reply_queue_patch_applies_to_the_installed_celery(tmp_path):
+    for module in ("backends/rpc.py", "app/defaults.py"):
+        (tmp_path / "celery" / module).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(celery.__file__).parent / module, tmp_path / "celery" / module)
+    patch = ROOT / "docs" / "upstream" / "rpc-quorum-reply-queue.patch"
+
+    applied = subprocess.run(
+        ["patch", "-p1", "--fuzz=0", "-d", tmp_path, "-i", patch], capture_output=True, text=True
+    )
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    rpc = (tmp_path / "celery" / "backends" / "rpc.py").read_text()
+    compile(rpc, "rpc.py", "exec")
+    assert "result_queue_type" in rpc
