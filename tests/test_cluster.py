@@ -2,6 +2,7 @@
 what the stock settings lose, and what clusterconfig.py keeps (docs/cluster.md)."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -228,7 +229,11 @@ def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, cluster_
 
         node.kill(1)  # the monitor's
 
-        monitor.logged("monitor: connected again, to amqp://guest:**@")
+        monitor.logged("monitor: lost the broker (")
+        again = monitor.logged("monitor: connected again, to amqp://guest:**@")
+        assert re.search(
+            rf"connected again, to amqp://guest:\*\*@127\.0\.0\.1:({PORTS[1]}|{PORTS[2]})//", again
+        )
         result = app.send_task("tasks.add", (2, 3))
         assert result.get(timeout=15) == 5
         monitor.logged(f"Status: SUCCESS[tasks.add] {result.id}")
