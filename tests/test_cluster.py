@@ -75,6 +75,11 @@ class Nodes:
         cluster("kill", str(n))
         self.down.add(n)
 
+    def led_again(self, asking):
+        """Wait until the task queue has a leader that is up, as node asking says. Until
+        then a task sent may be refused (nacked): delay() raises OperationalError."""
+        wait_for(lambda: leader("celery", asking) not in (None, *self.down), 15, "a new leader")
+
     def start_all(self):
         """Boot every node that is down; each rejoins the others."""
         for n in sorted(self.down):
@@ -196,7 +201,7 @@ def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, clust
     results = [app.send_task("tasks.add", (n, n)) for n in range(5)]
 
     node.kill(dead)  # no worker yet: every task is queued, none running
-    wait_for(lambda: leader("celery", asking=sender) not in (None, dead), 15, "a new leader")
+    node.led_again(asking=sender)
     worker = cluster_worker("quorum", taker, ADD_SLEEP="0")
 
     assert answers(app, results) == [2 * n for n in range(5)]
@@ -207,12 +212,14 @@ def test_a_node_that_rejoins_takes_its_part_and_another_can_die(node, cluster_wo
     cluster_worker("quorum", 3, ADD_SLEEP="0")
     app = client(2)
     node.kill(1)
+    node.led_again(asking=2)
     assert answers(app, [app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
 
     node.start_all()  # node 1 boots again and rejoins
     # With node 2 down too, nodes 1 and 3 are the majority that must accept each task:
     # they answer only if node 1 is a member again, with what was sent while it was down.
     node.kill(2)  # the client's
+    node.led_again(asking=3)
 
     assert answers(app, [app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
 
@@ -234,6 +241,7 @@ def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, cluster_
         assert re.search(
             rf"connected again, to amqp://guest:\*\*@127\.0\.0\.1:({PORTS[1]}|{PORTS[2]})//", again
         )
+        node.led_again(asking=2)
         result = app.send_task("tasks.add", (2, 3))
         assert result.get(timeout=15) == 5
         monitor.logged(f"Status: SUCCESS[tasks.add] {result.id}")
