@@ -56,6 +56,9 @@ def pytest_sessionfinish(session):
     cache = getattr(session.config, "cache", None)
     if hasattr(session.config, "workerinput") or not cache or not scope_seconds:
         return
+    option = session.config.option
+    if option.keyword or option.markexpr or any("::" in arg for arg in session.config.args):
+        return  # a part of some scope ran: its seconds would say it is quick
     seconds = {**cache.get(DURATIONS, {}), **scope_seconds}
     kept = {k: s for k, s in seconds.items() if k == SPARE_SCOPE or (ROOT / k).exists()}
     cache.set(DURATIONS, kept)
