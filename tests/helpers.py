@@ -96,10 +96,11 @@ def message_count(app, queue):
 
 
 def declare_queue(app, name):
-    """Declare queue name as Celery does for a task sent there; return name. (A message
-    sent to a queue that does not exist is dropped: counting there would prove nothing.)"""
+    """Declare queue name as Celery does for a task sent there (the app's own queue of
+    that name, such as a quorum `celery`, else a new one); return name. (A message sent
+    to a queue that does not exist is dropped: counting there would prove nothing.)"""
     with app.connection_for_write() as connection:
-        app.amqp.queues.new_missing(name)(connection.default_channel).declare()
+        app.amqp.queues[name](connection.default_channel).declare()
     return name
 
 

@@ -18,6 +18,7 @@ from helpers import (
     Held,
     Process,
     client_of,
+    declare_queue,
     run_session,
     sessions,
     wait_for,
@@ -37,12 +38,13 @@ RETRY_LIMIT = """Retry limit exceeded while trying to reconnect to the Celery re
 backend. The Celery application must be restarted."""
 
 
-def cluster(*args):
-    """Run scripts/cluster.sh on the tests' cluster; return what it printed."""
+def cluster(*args, settings=CLUSTER):
+    """Run scripts/cluster.sh on the tests' cluster (or the one settings describe);
+    return what it printed."""
     return subprocess.run(
         [ROOT / "scripts" / "cluster.sh", *args],
         cwd=ROOT,
-        env={**os.environ, **CLUSTER},
+        env={**os.environ, **settings},
         capture_output=True,
         text=True,
         check=True,
@@ -192,9 +194,7 @@ def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
 
 
 def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, cluster_worker, client):
-    declarer = client(1)
-    with declarer.connection_for_write() as connection:  # the task queue, a quorum one
-        declarer.amqp.queues["celery"](connection.default_channel).declare()
+    declare_queue(client(1), "celery")  # the task queue, a quorum one
     dead = leader("celery")
     sender, taker = (n for n in (1, 2, 3) if n != dead)  # neither on the node that dies
     app = client(sender)
