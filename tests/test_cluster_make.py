@@ -1,14 +1,15 @@
 """`make cluster-up` and `make cluster-down` as docs/cluster.md runs them: three nodes
 clustered, a worker and Flower on them, and a REPL with the settings it prints."""
 
-import os
 import re
 import subprocess
 
 import pytest
 
 from conftest import RUN, port
-from helpers import ROOT, listening, run_session
+from helpers import listening, run_session
+from test_cluster import cluster
+from test_stack import make
 
 PORTS = [port(5881 + n) for n in range(3)]  # neither a user's cluster's nor test_cluster's
 FLOWER_PORT = port(5886)
@@ -28,30 +29,19 @@ def running():
     return found.stdout.splitlines()
 
 
-def make(target):
-    """Run make target on the tests' cluster; return the completed process."""
-    return subprocess.run(
-        ["make", "-s", "--no-print-directory", target],
-        cwd=ROOT, env={**os.environ, **CLUSTER}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def cluster_up():
     """What `make cluster-up` printed; `make cluster-down` after the module's tests."""
-    yield make("cluster-up")
-    make("cluster-down")
+    yield make("cluster-up", **CLUSTER)
+    make("cluster-down", **CLUSTER)
 
 
 def test_make_cluster_up_returns_with_the_nodes_clustered_and_the_worker_ready(cluster_up):
     assert cluster_up.returncode == 0, cluster_up.stdout + cluster_up.stderr
-    status = subprocess.run(
-        ["scripts/cluster.sh", "ctl", "3", "cluster_status", "--formatter", "json"],
-        cwd=ROOT, env={**os.environ, **CLUSTER}, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    names = sorted(re.findall(r'"(celery-memo-\d+-\d@localhost)"', status.stdout))
+    status = cluster("ctl", "3", "cluster_status", "--formatter", "json", settings=CLUSTER)
+    names = sorted(re.findall(r'"(celery-memo-\d+-\d@localhost)"', status))
     assert set(names) == {f"celery-memo-{PORTS[0]}-{n}@localhost" for n in (1, 2, 3)}
-    assert '"running_nodes":["' in status.stdout.replace(" ", "")
+    assert '"running_nodes":["' in status.replace(" ", "")
     assert listening(FLOWER_PORT)
     assert any("celery -A tasks worker" in line for line in running()), running()
 
@@ -65,6 +55,6 @@ def test_the_repl_settings_make_cluster_up_prints_reach_its_worker(cluster_up):
 
 
 def test_make_cluster_down_stops_the_nodes_the_worker_and_flower(cluster_up):
-    assert make("cluster-down").returncode == 0
+    assert make("cluster-down", **CLUSTER).returncode == 0
     assert not any(listening(p) for p in (*PORTS, FLOWER_PORT))
     assert running() == []
