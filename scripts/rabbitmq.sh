@@ -45,7 +45,10 @@ export ERL_CRASH_DUMP="$dir/log/erl_crash.dump"  # not in the current directory
 export RABBITMQ_DIST_PORT=$((port + 20000))
 # Erlang's own ports (epmd and node distribution) would listen on every interface.
 export ERL_EPMD_ADDRESS=127.0.0.1
-export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+# +sbwt none...: Erlang's schedulers spin for a while before they sleep, to answer
+# sooner; on a desktop, beside a worker, Flower and everything else, that spinning takes
+# CPU they need (https://www.rabbitmq.com/docs/runtime#busy-waiting).
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
 
 # Only the applications the node runs, for a boot at half the CPU (see rabbitmq-apps.sh).
 link_plugins() {
