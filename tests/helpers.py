@@ -44,17 +44,23 @@ def readme_sessions():
     return sessions("README.md")
 
 
-def run_session(text, **env):
-    """Run a REPL session with tests/pycon.py in a fresh interpreter at the repo root."""
-    return subprocess.run(
-        [PYTHON, "tests/pycon.py"],
-        input=text,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+def run_session(text, timeout=45, **env):
+    """Run a REPL session with tests/pycon.py in a fresh interpreter at the repo root. A
+    session that hangs ends after timeout (within a test's 60 s), with what it printed."""
+    try:
+        return subprocess.run(
+            [PYTHON, "-u", "tests/pycon.py"],  # unbuffered: a hung session shows how far it got
+            input=text,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as hung:
+        outputs = (hung.output, hung.stderr)
+        printed = "".join(o if isinstance(o, str) else o.decode() for o in outputs if o)
+        return subprocess.CompletedProcess(hung.cmd, -9, f"hung after {timeout} s:\n{printed}", "")
 
 
 def fresh_copy(where):

@@ -34,7 +34,8 @@ def main():
             code = example.source.split("#")[0].strip()
             example.source = f"later(lambda: {code}, {example.want!r})\n"
     session.globs["later"] = later
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    # Verbose: each line as it runs, so that a session that hangs shows where.
+    runner = doctest.DocTestRunner(verbose=True, optionflags=doctest.ELLIPSIS)
     runner.run(session)
     sys.exit(1 if runner.failures else 0)
 

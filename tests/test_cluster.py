@@ -25,6 +25,9 @@ from helpers import (
     wait_until_listening,
 )
 
+# A test's timeout counts its fixtures: the first test here also waits for the cluster to boot.
+pytestmark = pytest.mark.timeout(150)
+
 PORTS = [port(5781 + n) for n in range(3)]  # not a user's cluster's: 5681-5683
 CLUSTER = {
     "CLUSTER_DIR": str(RUN / "cluster"),
@@ -48,6 +51,7 @@ def cluster(*args, settings=CLUSTER):
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     ).stdout
 
 

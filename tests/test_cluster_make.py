@@ -11,6 +11,9 @@ from helpers import listening, run_session
 from test_cluster import cluster
 from test_stack import make
 
+# A test's timeout counts its fixtures: the first test here waits for `make cluster-up`.
+pytestmark = pytest.mark.timeout(150)
+
 PORTS = [port(5881 + n) for n in range(3)]  # neither a user's cluster's nor test_cluster's
 FLOWER_PORT = port(5886)
 CLUSTER = {

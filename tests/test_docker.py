@@ -48,11 +48,15 @@ OLDEST_API = {**STACK_ENV, "DOCKER_API_VERSION": "1.41"}
 
 
 WHY_NOT = docker_ready()
-pytestmark = pytest.mark.skipif(
-    bool(WHY_NOT),
-    reason=f"{WHY_NOT}: start a Docker engine (20.10+) with Compose v2 to run the Docker path "
-    "(on Debian as root: bash .ci/docker-engine.sh)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        bool(WHY_NOT),
+        reason=f"{WHY_NOT}: start a Docker engine (20.10+) with Compose v2 to run the Docker "
+        "path (on Debian as root: bash .ci/docker-engine.sh)",
+    ),
+    # A test's timeout counts its fixtures: the first test here waits for the stack to start.
+    pytest.mark.timeout(150),
+]
 
 
 def run(*args, cwd, env=STACK_ENV, check=True, timeout=300):
