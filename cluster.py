@@ -8,6 +8,7 @@ import time
 
 import celery.worker.consumer
 from amqp.exceptions import MessageNacked
+from celery import bootsteps
 from celery.backends.rpc import RPCBackend
 from kombu.exceptions import OperationalError
 
@@ -48,8 +49,28 @@ class QuorumRPCBackend(RPCBackend):
                 time.sleep(0.1 * attempt)
 
 
+# Where the cluster puts a task once it has been delivered too often: scripts/cluster.sh
+# sets the policy (delivery-limit, dead-letter routing key) on the task queue, `celery`.
+DEAD_LETTER_QUEUE = "celery.dead"
+
+
+class DeadLetterQueue(bootsteps.StartStopStep):
+    """Declare the dead-letter queue as the worker connects (RabbitMQ drops a dead letter
+    that has no queue to go to)."""
+
+    requires = ("celery.worker.consumer.connection:Connection",)
+
+    def start(self, consumer):
+        # A quorum queue, as the task queue is: it outlives any one node. Nothing reads it
+        # but you: a task there waits for someone to look at it.
+        consumer.connection.default_channel.queue_declare(
+            DEAD_LETTER_QUEUE, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+        )
+
+
 class Consumer(celery.worker.consumer.Consumer):
-    """A worker's consumer without Celery's native delayed delivery step."""
+    """A worker's consumer that declares the dead-letter queue, without Celery's native
+    delayed delivery step."""
 
     # Quorum queues switch that step on, and it connects to each URL of broker_url in
     # turn, retrying a node that is down for 9 s: the worker reads nothing meanwhile
@@ -58,8 +79,11 @@ class Consumer(celery.worker.consumer.Consumer):
     # and the tutorial's queue is on the direct exchange `celery`: countdown tasks wait
     # in the worker, as they do on one node.
     class Blueprint(celery.worker.consumer.Consumer.Blueprint):
-        default_steps = tuple(
-            step
-            for step in celery.worker.consumer.Consumer.Blueprint.default_steps
-            if not step.endswith(":DelayedDelivery")
+        default_steps = (
+            *(
+                step
+                for step in celery.worker.consumer.Consumer.Blueprint.default_steps
+                if not step.endswith(":DelayedDelivery")
+            ),
+            DeadLetterQueue,
         )

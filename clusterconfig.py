@@ -29,7 +29,8 @@ result_backend = "cluster.QuorumRPCBackend://"
 # its control queue again then gets 404 NOT_FOUND, a channel error, and would stop.
 # It starts its consumer again instead, as after a lost connection.
 broker_channel_error_retry = True
-# Workers skip a start-up step that stalls them while a node is down (cluster.py).
+# Workers skip a start-up step that stalls them while a node is down, and declare the
+# queue where a task delivered too often goes (cluster.py, scripts/cluster.sh).
 worker_consumer = "cluster:Consumer"
 # A client's reply queue is not deleted when the client goes: unused, it expires.
 result_expires = 600

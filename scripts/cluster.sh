@@ -72,6 +72,11 @@ start_nodes() {
     ((status == 0)) || die "a node did not start; see above, and the logs in $dir"
     # Each node opens its AMQP port once it has joined: the cluster is whole (one VM to ask).
     rabbitmq 1 ctl await_online_nodes 3 > /dev/null || die "the nodes did not form one cluster; their logs are in $dir"
+    # A task delivered more than 5 times (one that kills its worker each time, say) goes
+    # to the queue celery.dead (the worker declares it: cluster.py), not back for ever.
+    # A policy, not queue arguments: it can change without deleting the queue.
+    rabbitmq 1 ctl set_policy --apply-to queues poison-tasks '^celery$' \
+        '{"delivery-limit": 5, "dead-letter-exchange": "", "dead-letter-routing-key": "celery.dead"}' > /dev/null
 }
 
 up() {

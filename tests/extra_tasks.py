@@ -1,7 +1,9 @@
 """Tasks the tests need beside the lesson's add(): one that runs until the test releases
-it, and tasks that retry and reject, so the monitor test sees RETRY and REJECTED."""
+it, tasks that retry and reject, so the monitor test sees RETRY and REJECTED, and one
+that kills the process that runs it."""
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -36,3 +38,9 @@ def retry_once(self):
 def reject():
     """Reject its own message (acks_late: a message can only be rejected before its ack)."""
     raise Reject("rejected on purpose", requeue=False)
+
+
+@app.task
+def crash():
+    """Kill the process that runs it, as a segfault or the OOM killer would (SIGKILL)."""
+    os.kill(os.getpid(), signal.SIGKILL)

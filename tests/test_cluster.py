@@ -19,6 +19,7 @@ from helpers import (
     Process,
     client_of,
     declare_queue,
+    message_count,
     run_session,
     sessions,
     wait_for,
@@ -210,6 +211,30 @@ def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, clust
 
     assert answers(app, results) == [2 * n for n in range(5)]
     assert all(worker.output().count(f"[{r.id}] received") == 1 for r in results)
+
+
+@pytest.mark.usefixtures("nodes")
+def test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue(
+    cluster_worker, client
+):
+    worker = cluster_worker("poison", 1)
+    app = client(2)
+    crashed = app.send_task("extra_tasks.crash")
+
+    # Each time, its pool process dies and the message goes back to the queue
+    # (task_reject_on_worker_lost); after the 5th time back, the cluster's policy sends it
+    # to celery.dead instead: delivered 6 times in all.
+    wait_for(lambda: message_count(app, "celery.dead") == 1, 30, "the task in celery.dead")
+    assert worker.output().count(f"[{crashed.id}] received") == 6
+    assert message_count(app, "celery") == 0
+    with app.connection_for_write() as connection:
+        message = connection.default_channel.basic_get("celery.dead", no_ack=True)
+    assert (message.headers["task"], message.headers["id"]) == ("extra_tasks.crash", crashed.id)
+    assert message.headers["x-first-death-reason"] == "delivery_limit"
+    # No result comes for it; the worker goes on with the next task.
+    with pytest.raises(celery.exceptions.TimeoutError):
+        crashed.get(timeout=0.5)
+    assert app.send_task("tasks.add", (2, 3)).get(timeout=15) == 5
 
 
 def test_a_node_that_rejoins_takes_its_part_and_another_can_die(node, cluster_worker, client):
