@@ -104,9 +104,10 @@ def nodes():
 
 @pytest.fixture
 def node(nodes):
-    """kill(n) for this test; every node killed is up again after it."""
-    yield nodes
+    """kill(n) for this test, which starts with every node up. (A node killed stays down
+    until the next test that needs it: the last one's is never booted again.)"""
     nodes.start_all()
+    return nodes
 
 
 @pytest.fixture
@@ -147,38 +148,31 @@ def answers(app, results, timeout=15):
     return out
 
 
-def test_the_stock_settings_lose_the_answers_when_the_clients_node_dies(
+def test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings_keep_them(
     node, cluster_worker, client
 ):
-    # A queue of its own: "celery" is a quorum queue on this cluster, and a classic
-    # one of the same name cannot be declared (406 PRECONDITION_FAILED).
-    worker = cluster_worker("stock", 1, "-Q", "stock", settings="celeryconfig", ADD_SLEEP="0.3")
-    app = client(2, settings="celeryconfig")  # its reply queue lives on node 2
-    results = [app.send_task("tasks.add", (n, n), queue="stock") for n in range(6)]
-    assert results[0].get(timeout=15) == 0  # the reply queue is read from now on
+    # The stock settings on a queue of their own: "celery" is a quorum queue on this
+    # cluster, and a classic one of the same name cannot be declared (406 PRECONDITION_FAILED).
+    stock_worker = cluster_worker(
+        "stock", 1, "-Q", "stock", settings="celeryconfig", ADD_SLEEP="0.3"
+    )
+    cluster_worker("quorum", 1, ADD_SLEEP="0.2")
+    stock, quorum = client(2, settings="celeryconfig"), client(2)  # both on node 2
+    lost = [stock.send_task("tasks.add", (n, n), queue="stock") for n in range(6)]
+    kept = [quorum.send_task("tasks.add", (n, n)) for n in range(10)]
+    assert lost[0].get(timeout=15) == 0 and kept[0].get(timeout=15) == 0  # replies read now
 
     node.kill(2)
 
-    got = answers(app, results[1:], timeout=1)
-    # The reply queue is a classic queue, on node 2 only: the client cannot declare it
-    # again on another node (404 NOT_FOUND, its home node is down), and gives up.
+    got = answers(stock, lost[1:], timeout=1)
+    # The stock reply queue is a classic queue, on node 2 only: the client cannot declare
+    # it again on another node (404 NOT_FOUND, its home node is down), and gives up.
     assert got[0].split() == ["RuntimeError:", *RETRY_LIMIT.split()], got
     assert set(got[1:]) == {"TimeoutError: The operation timed out."}, got
     # The worker ran every task: their answers went to a queue that was not there.
-    worker.logged(f"[{results[-1].id}] succeeded")
-
-
-def test_the_cluster_settings_answer_every_get_when_the_clients_node_dies(
-    node, cluster_worker, client
-):
-    cluster_worker("quorum", 1, ADD_SLEEP="0.2")
-    app = client(2)
-    results = [app.send_task("tasks.add", (n, n)) for n in range(10)]
-    assert results[0].get(timeout=15) == 0
-
-    node.kill(2)
-
-    assert answers(app, results[1:]) == [2 * n for n in range(1, 10)]
+    stock_worker.logged(f"[{lost[-1].id}] succeeded")
+    # The cluster's reply queue is a quorum queue: read again through another node.
+    assert answers(quorum, kept[1:]) == [2 * n for n in range(1, 10)]
 
 
 def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
@@ -213,7 +207,7 @@ def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, clust
     assert all(worker.output().count(f"[{r.id}] received") == 1 for r in results)
 
 
-@pytest.mark.usefixtures("nodes")
+@pytest.mark.usefixtures("node")
 def test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue(
     cluster_worker, client
 ):
