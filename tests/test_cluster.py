@@ -278,7 +278,11 @@ def test_the_cluster_chapters_session_runs_as_shown(session, node, cluster_worke
     # The session kills node 1, the client's: the first of its URLs.
     node.down.add(1)
     result = run_session(
-        session.text, CELERY_CONFIG_MODULE="clusterconfig", CELERY_BROKER_URL=urls(1), **CLUSTER
+        session.text,
+        timeout=90,  # get(timeout=30) after a kill, on a loaded machine
+        CELERY_CONFIG_MODULE="clusterconfig",
+        CELERY_BROKER_URL=urls(1),
+        **CLUSTER,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
