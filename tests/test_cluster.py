@@ -192,6 +192,29 @@ def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
     wait_for(lambda: worker.output().count(f"[{held.result.id}] received") == 2, 20, "a rerun")
 
 
+def test_a_revoke_sent_while_the_worker_reconnects_is_lost_and_one_sent_after_holds(
+    node, cluster_worker, client, tmp_path
+):
+    worker = cluster_worker("quorum", 1, ADD_SLEEP="0")
+    app = client(2)
+    held = Held(tmp_path, "celery", app)  # the worker's one process is busy: both wait
+    held.started()
+    early, late = (app.send_task("tasks.add", (n, n)) for n in (1, 2))
+    connected = worker.output().count("Connected to amqp://")
+
+    worker.send(signal.SIGSTOP)  # so that it reconnects only once the revoke has gone
+    node.kill(1)  # the worker's node, and with it the worker's control queue
+    app.control.revoke(early.id)  # broadcast to the control queues there are: none of its
+    worker.send(signal.SIGCONT)
+    wait_for(lambda: worker.output().count("Connected to amqp://") > connected, 20, "a reconnect")
+    app.control.revoke(late.id)  # its control queue is back, on the node it is on now
+    held.release()
+
+    assert early.get(timeout=30) == 2  # the revoke never reached it: the task ran
+    with pytest.raises(celery.exceptions.TaskRevokedError):
+        late.get(timeout=30)
+
+
 def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, cluster_worker, client):
     declare_queue(client(1), "celery")  # the task queue, a quorum one
     dead = leader("celery")
