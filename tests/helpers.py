@@ -119,8 +119,10 @@ def client_of(url, monkeypatch, settings="celeryconfig"):
     app = Celery("tasks", set_as_current=False)
     app.config_from_object(settings)
     yield app
-    with contextlib.suppress(AttributeError):  # a client that never read a result has none
-        app.backend.result_consumer.stop()  # its connection to the rpc reply queue
+    # Its connection to the rpc reply queue: none if it never read a result, and gone if
+    # its node died and it gave up reconnecting.
+    with contextlib.suppress(AttributeError, OSError):
+        app.backend.result_consumer.stop()
     app.close()
 
 

@@ -149,22 +149,28 @@ def answers(app, results, timeout=15):
 
 
 def test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings_keep_them(
-    node, cluster_worker, client
+    node, cluster_worker, client, tmp_path
 ):
     # The stock settings on a queue of their own: "celery" is a quorum queue on this
     # cluster, and a classic one of the same name cannot be declared (406 PRECONDITION_FAILED).
-    stock_worker = cluster_worker(
-        "stock", 1, "-Q", "stock", settings="celeryconfig", ADD_SLEEP="0.3"
-    )
-    cluster_worker("quorum", 1, ADD_SLEEP="0.2")
+    stock_worker = cluster_worker("stock", 1, "-Q", "stock", settings="celeryconfig")
+    quorum_worker = cluster_worker("quorum", 1)
     stock, quorum = client(2, settings="celeryconfig"), client(2)  # both on node 2
-    lost = [stock.send_task("tasks.add", (n, n), queue="stock") for n in range(6)]
-    kept = [quorum.send_task("tasks.add", (n, n)) for n in range(10)]
-    assert lost[0].get(timeout=15) == 0 and kept[0].get(timeout=15) == 0  # replies read now
+    # Each client reads its reply queue from now on; then each worker holds a task, so
+    # that none of the others has answered when the node dies.
+    assert stock.send_task("tasks.add", (0, 0), queue="stock").get(timeout=15) == 0
+    assert quorum.send_task("tasks.add", (0, 0)).get(timeout=15) == 0
+    held = [Held(tmp_path, "stock", stock), Held(tmp_path, "celery", quorum)]
+    for each in held:
+        each.started()
+    lost = [stock.send_task("tasks.add", (n, n), queue="stock") for n in range(1, 6)]
+    kept = [quorum.send_task("tasks.add", (n, n)) for n in range(1, 10)]
 
     node.kill(2)
+    for each in held:
+        each.release()
 
-    got = answers(stock, lost[1:], timeout=1)
+    got = answers(stock, lost, timeout=1)
     # The stock reply queue is a classic queue, on node 2 only: the client cannot declare
     # it again on another node (404 NOT_FOUND, its home node is down), and gives up.
     assert got[0].split() == ["RuntimeError:", *RETRY_LIMIT.split()], got
@@ -172,7 +178,8 @@ def test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings
     # The worker ran every task: their answers went to a queue that was not there.
     stock_worker.logged(f"[{lost[-1].id}] succeeded")
     # The cluster's reply queue is a quorum queue: read again through another node.
-    assert answers(quorum, kept[1:]) == [2 * n for n in range(1, 10)]
+    assert answers(quorum, kept) == [2 * n for n in range(1, 10)]
+    assert quorum_worker.output().count("succeeded") == 11  # each once, the held one too
 
 
 def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
