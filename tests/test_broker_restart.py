@@ -6,8 +6,14 @@ What survives what (docs/what-survives-what.md): none lost where the settings sa
 
 import json
 
+import pytest
+
 from conftest import SPARE_URL
 from helpers import Held, start_client
+
+# A test's timeout counts its fixtures: the first test of the spare node's boots it (and
+# host 2), then boots it again; CI saw that take over 60 s under load.
+pytestmark = pytest.mark.timeout(150)
 
 
 def test_queued_and_running_tasks_outlive_a_broker_restart(

@@ -248,7 +248,8 @@ def test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue(
     # Each time, its pool process dies and the message goes back to the queue
     # (task_reject_on_worker_lost); after the 5th time back, the cluster's policy sends it
     # to celery.dead instead: delivered 6 times in all.
-    # (Under load, CI saw the worker take 5 s each time to notice the lost process.)
+    # (Under load, CI saw the worker take 5 s each time to notice the lost process: the
+    # prefork pool's maintenance pass, every 5 s, finds it.)
     wait_for(lambda: message_count(app, "celery.dead") == 1, 60, "the task in celery.dead")
     assert worker.output().count(f"[{crashed.id}] received") == 6
     assert message_count(app, "celery") == 0
