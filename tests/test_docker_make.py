@@ -19,7 +19,12 @@ STACK_ENV = {
     "FLOWER_PORT": str(port(5563)),
     "ADD_SLEEP": "3",
 }
-pytestmark = pytest.mark.skipif(bool(WHY_NOT), reason=f"{WHY_NOT}: see test_docker.py")
+pytestmark = [
+    pytest.mark.skipif(bool(WHY_NOT), reason=f"{WHY_NOT}: see test_docker.py"),
+    # Each test brings a Compose stack up (and the first one builds its image): about
+    # 35 s on a loaded run, and a test's timeout counts its fixtures.
+    pytest.mark.timeout(150),
+]
 
 
 @pytest.fixture(scope="module")
