@@ -4,7 +4,8 @@ Run in parallel (pytest-xdist), each test process gets a directory and ports
 of its own. A run that was interrupted leaves nothing that the next one does
 not stop first (leftovers.py). Beside this file, each a job of its own:
 scheduling.py (which process runs what), ci_skips.py (a skip fails CI),
-images.py (the Docker tests' images), definitions.py (the nodes' users).
+images.py (the Docker tests' images), definitions.py (the nodes' users),
+clusters.py (a three-node cluster's fixtures).
 """
 
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import ci_skips
+import clusters
 import host2
 import scheduling
 from definitions import write_definitions
@@ -93,6 +95,7 @@ os.environ["CELERY_MEMO_TESTS"] = str(RUNS)
 def pytest_configure(config):
     config.pluginmanager.register(ci_skips, "ci_skips")
     config.pluginmanager.register(scheduling, "scheduling")
+    config.pluginmanager.register(clusters, "clusters")
 
 
 def pytest_addoption(parser):

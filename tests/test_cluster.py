@@ -1,8 +1,8 @@
 """A three-node RabbitMQ cluster (scripts/cluster.sh), one node killed at a time for real:
-what the stock settings lose, and what clusterconfig.py keeps (docs/cluster.md)."""
+what the stock settings lose, and what clusterconfig.py keeps (docs/cluster.md), with
+workers of the tests' own. (test_cluster_make.py kills nodes of the cluster that
+`make cluster-up` starts, at the same time.)"""
 
-import os
-import re
 import shutil
 import signal
 import subprocess
@@ -11,20 +11,9 @@ from pathlib import Path
 import celery
 import pytest
 
+from clusters import Cluster, answers
 from conftest import RUN, port
-from helpers import (
-    PYTHON,
-    ROOT,
-    Held,
-    Process,
-    client_of,
-    declare_queue,
-    message_count,
-    run_session,
-    sessions,
-    wait_for,
-    wait_until_listening,
-)
+from helpers import ROOT, Held, declare_queue, message_count, wait_for
 
 # A test's timeout counts its fixtures: the first test here also waits for the cluster to boot.
 pytestmark = pytest.mark.timeout(150)
@@ -42,110 +31,13 @@ RETRY_LIMIT = """Retry limit exceeded while trying to reconnect to the Celery re
 backend. The Celery application must be restarted."""
 
 
-def cluster(*args, settings=CLUSTER):
-    """Run scripts/cluster.sh on the tests' cluster (or the one settings describe);
-    return what it printed."""
-    return subprocess.run(
-        [ROOT / "scripts" / "cluster.sh", *args],
-        cwd=ROOT,
-        env={**os.environ, **settings},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-
-
-def leader(queue, asking=1):
-    """The node (1, 2 or 3) that leads the quorum queue, as node asking says (or None)."""
-    rows = cluster(
-        "ctl", str(asking), "list_queues", "name", "leader", "--quiet", "--no-table-headers"
-    )
-    leaders = dict(row.split("\t") for row in rows.splitlines())
-    names = {f"celery-memo-{PORTS[0]}-{n}@localhost": n for n in (1, 2, 3)}
-    return names.get(leaders.get(queue))
-
-
-def urls(first):
-    """The cluster's URLs as broker_url lists them, node first (1, 2 or 3) first."""
-    order = [first, *(n for n in (1, 2, 3) if n != first)]
-    return ";".join(f"pyamqp://guest@localhost:{PORTS[n - 1]}//" for n in order)
-
-
-class Nodes:
-    """The cluster's nodes, each killed (SIGKILL) and booted again as a test needs."""
-
-    def __init__(self):
-        self.down = set()
-
-    def kill(self, n):
-        cluster("kill", str(n))
-        self.down.add(n)
-
-    def led_again(self, asking):
-        """Wait until the task queue has a leader that is up, as node asking says. Until
-        then a task sent may be refused (nacked): delay() raises OperationalError."""
-        wait_for(lambda: leader("celery", asking) not in (None, *self.down), 15, "a new leader")
-
-    def start_all(self):
-        """Boot every node that is down; each rejoins the others."""
-        for n in sorted(self.down):
-            cluster("start", str(n))
-        self.down.clear()
-
-
 @pytest.fixture(scope="module")
-def nodes():
-    """The three nodes, booted together as one cluster; all of them up for each test."""
-    cluster("start")
-    yield Nodes()
-    cluster("down")
-
-
-@pytest.fixture
-def node(nodes):
-    """kill(n) for this test, which starts with every node up. (A node killed stays down
-    until the next test that needs it: the last one's is never booted again.)"""
-    nodes.start_all()
-    return nodes
-
-
-@pytest.fixture
-def cluster_worker(start_worker):
-    """start_worker(name, first_node, settings="clusterconfig", ...) on the cluster."""
-
-    def start(name, first, *args, settings="clusterconfig", **env):
-        return start_worker(
-            name, *args, CELERY_CONFIG_MODULE=settings, CELERY_BROKER_URL=urls(first), **env
-        )
-
-    return start
-
-
-@pytest.fixture
-def client(monkeypatch):
-    """client(first_node, settings="clusterconfig"): a client app connected there first."""
-    apps = []
-
-    def make(first, settings="clusterconfig"):
-        generator = client_of(urls(first), monkeypatch, settings)
-        apps.append(generator)
-        return next(generator)
-
-    yield make
-    for generator in apps:
-        next(generator, None)
-
-
-def answers(app, results, timeout=15):
-    """What get() gives for each result: the answer, or the exception's name and message."""
-    out = []
-    for result in results:
-        try:
-            out.append(result.get(timeout=timeout))
-        except Exception as error:  # what the user gets, to compare
-            out.append(f"{type(error).__name__}: {error}")
-    return out
+def cluster():
+    """The three nodes, booted together as one cluster (no worker: each test starts its own)."""
+    nodes = Cluster(CLUSTER)
+    nodes.run("start")
+    yield nodes
+    nodes.run("down")
 
 
 def test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings_keep_them(
@@ -170,7 +62,7 @@ def test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings
     for each in held:
         each.release()
 
-    got = answers(stock, lost, timeout=1)
+    got = answers(lost, timeout=1)
     # The stock reply queue is a classic queue, on node 2 only: the client cannot declare
     # it again on another node (404 NOT_FOUND, its home node is down), and gives up.
     assert got[0].split() == ["RuntimeError:", *RETRY_LIMIT.split()], got
@@ -178,7 +70,7 @@ def test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings
     # The worker ran every task: their answers went to a queue that was not there.
     stock_worker.logged(f"[{lost[-1].id}] succeeded")
     # The cluster's reply queue is a quorum queue: read again through another node.
-    assert answers(quorum, kept) == [2 * n for n in range(1, 10)]
+    assert answers(kept) == [2 * n for n in range(1, 10)]
     assert quorum_worker.output().count("succeeded") == 11  # each once, the held one too
 
 
@@ -224,7 +116,7 @@ def test_a_revoke_sent_while_the_worker_reconnects_is_lost_and_one_sent_after_ho
 
 def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, cluster_worker, client):
     declare_queue(client(1), "celery")  # the task queue, a quorum one
-    dead = leader("celery")
+    dead = node.leader("celery")
     sender, taker = (n for n in (1, 2, 3) if n != dead)  # neither on the node that dies
     app = client(sender)
     results = [app.send_task("tasks.add", (n, n)) for n in range(5)]
@@ -233,7 +125,7 @@ def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, clust
     node.led_again(asking=sender)
     worker = cluster_worker("quorum", taker, ADD_SLEEP="0")
 
-    assert answers(app, results) == [2 * n for n in range(5)]
+    assert answers(results) == [2 * n for n in range(5)]
     assert all(worker.output().count(f"[{r.id}] received") == 1 for r in results)
 
 
@@ -261,62 +153,6 @@ def test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue(
     with pytest.raises(celery.exceptions.TimeoutError):
         crashed.get(timeout=0.5)
     assert app.send_task("tasks.add", (2, 3)).get(timeout=15) == 5
-
-
-def test_a_node_that_rejoins_takes_its_part_and_another_can_die(node, cluster_worker, client):
-    cluster_worker("quorum", 3, ADD_SLEEP="0")
-    app = client(2)
-    node.kill(1)
-    node.led_again(asking=2)
-    assert answers(app, [app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
-
-    node.start_all()  # node 1 boots again and rejoins
-    # With node 2 down too, nodes 1 and 3 are the majority that must accept each task:
-    # they answer only if node 1 is a member again, with what was sent while it was down.
-    node.kill(2)  # the client's
-    node.led_again(asking=3)
-
-    assert answers(app, [app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
-
-
-def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, cluster_worker, client):
-    cluster_worker("quorum", 2, ADD_SLEEP="0")
-    app = client(2)
-    monitor = Process(
-        [PYTHON, "monitor.py"], RUN / "cluster-monitor.log",
-        CELERY_CONFIG_MODULE="clusterconfig", CELERY_BROKER_URL=urls(1),
-    )  # fmt: skip
-    try:
-        wait_until_listening(monitor, app)
-
-        node.kill(1)  # the monitor's
-
-        monitor.logged("monitor: lost the broker (")
-        again = monitor.logged("monitor: connected again, to amqp://guest:**@")
-        assert re.search(
-            rf"connected again, to amqp://guest:\*\*@127\.0\.0\.1:({PORTS[1]}|{PORTS[2]})//", again
-        )
-        node.led_again(asking=2)
-        result = app.send_task("tasks.add", (2, 3))
-        assert result.get(timeout=15) == 5
-        monitor.logged(f"Status: SUCCESS[tasks.add] {result.id}")
-    finally:
-        monitor.stop(signal.SIGKILL)
-
-
-@pytest.mark.parametrize("session", sessions("docs/cluster.md"), ids=lambda s: s.name)
-def test_the_cluster_chapters_session_runs_as_shown(session, node, cluster_worker):
-    cluster_worker("quorum", 2, ADD_SLEEP="1")
-    # The session kills node 1, the client's: the first of its URLs.
-    node.down.add(1)
-    result = run_session(
-        session.text,
-        timeout=90,  # get(timeout=30) after a kill, on a loaded machine
-        CELERY_CONFIG_MODULE="clusterconfig",
-        CELERY_BROKER_URL=urls(1),
-        **CLUSTER,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_upstream_reply_queue_patch_applies_to_the_installed_celery(tmp_path):

@@ -1,14 +1,17 @@
 """`make cluster-up` and `make cluster-down` as docs/cluster.md runs them: three nodes
-clustered, a worker and Flower on them, and a REPL with the settings it prints."""
+clustered, a worker and Flower on them, a REPL with the settings it prints; and on that
+cluster, with its worker, the chapter's session and the nodes that die and come back
+while monitor.py and the REPL carry on."""
 
 import re
+import signal
 import subprocess
 
 import pytest
 
+from clusters import Cluster, answers
 from conftest import RUN, port
-from helpers import listening, run_session
-from test_cluster import cluster
+from helpers import PYTHON, Process, listening, run_session, sessions, wait_until_listening
 from test_stack import make
 
 # A test's timeout counts its fixtures: the first test here waits for `make cluster-up`.
@@ -19,9 +22,9 @@ FLOWER_PORT = port(5886)
 CLUSTER = {
     "CLUSTER_DIR": str(RUN / "make-cluster"),
     "CLUSTER_PORTS": " ".join(map(str, PORTS)),
-    "CLUSTER_MANAGEMENT": "off",
+    "CLUSTER_MANAGEMENT": "off",  # no UI: each node boots and stops sooner
     "FLOWER_PORT": str(FLOWER_PORT),
-    "ADD_SLEEP": "0",
+    "ADD_SLEEP": "1",  # as docs/cluster.md starts it
 }
 
 
@@ -39,9 +42,15 @@ def cluster_up():
     make("cluster-down", **CLUSTER)
 
 
-def test_make_cluster_up_returns_with_the_nodes_clustered_and_the_worker_ready(cluster_up):
+@pytest.fixture(scope="module")
+def cluster(cluster_up):
+    """The cluster `make cluster-up` started, with its worker and Flower."""
     assert cluster_up.returncode == 0, cluster_up.stdout + cluster_up.stderr
-    status = cluster("ctl", "3", "cluster_status", "--formatter", "json", settings=CLUSTER)
+    return Cluster(CLUSTER)
+
+
+def test_make_cluster_up_returns_with_the_nodes_clustered_and_the_worker_ready(cluster):
+    status = cluster.run("ctl", "3", "cluster_status", "--formatter", "json")
     names = sorted(re.findall(r'"(celery-memo-\d+-\d@localhost)"', status))
     assert set(names) == {f"celery-memo-{PORTS[0]}-{n}@localhost" for n in (1, 2, 3)}
     assert '"running_nodes":["' in status.replace(" ", "")
@@ -57,7 +66,61 @@ def test_the_repl_settings_make_cluster_up_prints_reach_its_worker(cluster_up):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_make_cluster_down_stops_the_nodes_the_worker_and_flower(cluster_up):
+@pytest.mark.parametrize("session", sessions("docs/cluster.md"), ids=lambda s: s.name)
+def test_the_cluster_chapters_session_runs_as_shown(session, node):
+    # The session kills node 1, the client's: the first of its URLs. The worker is on
+    # whichever node it drew: if on node 1, it runs the task again.
+    node.down.add(1)
+    result = run_session(
+        session.text,
+        timeout=90,  # get(timeout=30) after a kill, on a loaded machine
+        CELERY_CONFIG_MODULE="clusterconfig",
+        CELERY_BROKER_URL=node.urls(1),
+        **CLUSTER,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, client):
+    app = client(2)
+    monitor = Process(
+        [PYTHON, "monitor.py"], RUN / "cluster-monitor.log",
+        CELERY_CONFIG_MODULE="clusterconfig", CELERY_BROKER_URL=node.urls(1),
+    )  # fmt: skip
+    try:
+        wait_until_listening(monitor, app)
+
+        node.kill(1)  # the monitor's
+
+        monitor.logged("monitor: lost the broker (")
+        again = monitor.logged("monitor: connected again, to amqp://guest:**@")
+        assert re.search(
+            rf"connected again, to amqp://guest:\*\*@127\.0\.0\.1:({PORTS[1]}|{PORTS[2]})//", again
+        )
+        node.led_again(asking=2)
+        result = app.send_task("tasks.add", (2, 3))
+        assert result.get(timeout=15) == 5
+        monitor.logged(f"Status: SUCCESS[tasks.add] {result.id}")
+    finally:
+        monitor.stop(signal.SIGKILL)
+
+
+def test_a_node_that_rejoins_takes_its_part_and_another_can_die(node, client):
+    app = client(2)
+    node.kill(1)
+    node.led_again(asking=2)
+    assert answers([app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
+
+    node.start_all()  # node 1 boots again and rejoins
+    # With node 2 down too, nodes 1 and 3 are the majority that must accept each task:
+    # they answer only if node 1 is a member again, with what was sent while it was down.
+    node.kill(2)  # the client's
+    node.led_again(asking=3)
+
+    assert answers([app.send_task("tasks.add", (n, n)) for n in range(3)]) == [0, 2, 4]
+
+
+def test_make_cluster_down_stops_the_nodes_the_worker_and_flower(cluster):
     assert make("cluster-down", **CLUSTER).returncode == 0
     assert not any(listening(p) for p in (*PORTS, FLOWER_PORT))
     assert running() == []
