@@ -43,6 +43,12 @@ fi
 # for the bridge networks' NAT and DNS, and docker-proxy for ports published on 127.0.0.1.
 # setsid: in a session of its own, a Ctrl-C that stops the caller does not stop the engine.
 if ! pgrep -x dockerd >/dev/null; then
+  # /run outlives a session here, and a pid file left by the last one can name a process
+  # that now is something else: dockerd then waits on it as its containerd, and times out.
+  for pidfile in /run/docker.pid /run/docker/containerd/containerd.pid; do
+    pid=$(cat "$pidfile" 2>/dev/null) || continue
+    [[ $(ps -o comm= -p "$pid" 2>/dev/null) =~ ^(dockerd|containerd)$ ]] || rm -f "$pidfile"
+  done
   setsid nohup dockerd >>"$log" 2>&1 </dev/null &
 fi
 for _ in $(seq 120); do  # 60 s at most; it usually answers within 2 s
