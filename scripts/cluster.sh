@@ -119,7 +119,9 @@ status() {
 
 kill_node() {
     local pid
-    pid=$(cat "$dir/rabbitmq$1/rabbitmq.pid" 2>/dev/null) || die "node $1 is not running"
+    # status first: the pid file of a node killed before may name another process by now.
+    rabbitmq "$1" status > /dev/null && pid=$(cat "$dir/rabbitmq$1/rabbitmq.pid") ||
+        die "node $1 is not running"
     kill -KILL "$pid"
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
     echo "cluster: node $1 killed (pid $pid)"

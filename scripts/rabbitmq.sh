@@ -57,7 +57,13 @@ link_plugins() {
     scripts/rabbitmq-apps.sh "$@" | xargs -r ln -s -t "$RABBITMQ_PLUGINS_DIR"
 }
 
-running() { [ -f "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; }
+# The pid file's process, if it is still this node: a node that was killed leaves its pid
+# file, and pids come round again within minutes on a busy machine (32768 of them).
+running() {
+    local pid
+    pid=$(cat "$RABBITMQ_PID_FILE" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] &&
+        tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qxF "RABBITMQ_PID_FILE=$RABBITMQ_PID_FILE"
+}
 
 start() {
     if running; then
