@@ -195,6 +195,9 @@ up() {
     stack=$(still_up) || true
     [ -n "$stack" ] || stack=$(choose)
     mkdir -p "$run"
+    # Recorded first: should up stop half-way (the worker dies as it starts, say), down
+    # still stops what it had started.
+    echo "$stack" > "$run/stack"
     export CELERY_BROKER_URL
     CELERY_BROKER_URL=$(broker_url "$stack")
     case $stack in
@@ -219,7 +222,6 @@ up() {
             wait_for_flower
             ;;
     esac
-    echo "$stack" > "$run/stack"
     summary "$stack"
 }
 
