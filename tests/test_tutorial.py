@@ -13,9 +13,9 @@ pytestmark = pytest.mark.usefixtures("worker")
 
 
 def test_make_worker_runs_the_post_command_without_a_deprecation_warning(worker):
-    log = worker.output()
+    # The fixture waits for a ping, which the worker can answer before it logs "ready.".
+    log = worker.logged(f"{WORKER} ready.")
     assert "celery -A tasks worker --loglevel=info --concurrency=1\n" in log
-    assert f"{WORKER} ready." in log
     assert "task events: ON" in log  # from celeryconfig.py, with no -E
     assert "Deprecation" not in log
 
