@@ -119,9 +119,7 @@ status() {
 
 kill_node() {
     local pid
-    # status first: the pid file of a node killed before may name another process by now.
-    rabbitmq "$1" status > /dev/null && pid=$(cat "$dir/rabbitmq$1/rabbitmq.pid") ||
-        die "node $1 is not running"
+    pid=$(rabbitmq "$1" pid) || die "node $1 is not running"
     kill -KILL "$pid"
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
     echo "cluster: node $1 killed (pid $pid)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private RabbitMQ node, from the OS packages (installed when missing).
 #
-# Usage: scripts/rabbitmq.sh install|start|stop|status|ctl RABBITMQCTL-ARGS...
+# Usage: scripts/rabbitmq.sh install|start|stop|status|pid|ctl RABBITMQCTL-ARGS...
 #
 # Its data, config, logs and pid file live in one directory, so `stop` stops
 # exactly this node and deleting the directory forgets it. Every port it opens
@@ -57,13 +57,16 @@ link_plugins() {
     scripts/rabbitmq-apps.sh "$@" | xargs -r ln -s -t "$RABBITMQ_PLUGINS_DIR"
 }
 
-# The pid file's process, if it is still this node: a node that was killed leaves its pid
-# file, and pids come round again within minutes on a busy machine (32768 of them).
-running() {
+# The node's pid, if its pid file's process is still this node: a node that was killed
+# leaves its pid file, and pids come round again within minutes on a busy machine.
+pid() {
     local pid
     pid=$(cat "$RABBITMQ_PID_FILE" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] &&
-        tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qxF "RABBITMQ_PID_FILE=$RABBITMQ_PID_FILE"
+        tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qxF "RABBITMQ_PID_FILE=$RABBITMQ_PID_FILE" &&
+        echo "$pid"
 }
+
+running() { pid > /dev/null; }
 
 start() {
     if running; then
@@ -104,11 +107,10 @@ start() {
 }
 
 stop() {
-    if running; then
+    local pid
+    if pid=$(pid); then
         # SIGTERM stops the node cleanly, as `docker stop` does, without starting a
         # second Erlang VM for rabbitmqctl (a second of CPU).
-        local pid
-        pid=$(cat "$RABBITMQ_PID_FILE")
         kill -TERM "$pid"
         for _ in $(seq 600); do
             kill -0 "$pid" 2>/dev/null || break
@@ -136,6 +138,6 @@ status() {
 ctl() { "$bin/rabbitmqctl" -q "$@"; }
 
 case "${1:-}" in
-    install|start|stop|status|ctl) "$@" ;;
-    *) die "usage: scripts/rabbitmq.sh install|start|stop|status|ctl ARGS..." ;;
+    install|start|stop|status|pid|ctl) "$@" ;;
+    *) die "usage: scripts/rabbitmq.sh install|start|stop|status|pid|ctl ARGS..." ;;
 esac
