@@ -71,7 +71,13 @@ def test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings
     stock_worker.logged(f"[{lost[-1].id}] succeeded")
     # The cluster's reply queue is a quorum queue: read again through another node.
     assert answers(kept) == [2 * n for n in range(1, 10)]
-    assert quorum_worker.output().count("succeeded") == 11  # each once, the held one too
+
+    # Celery sends a result before it logs the success: wait for the last line, then count.
+    def succeeded():
+        return quorum_worker.output().count("succeeded")
+
+    wait_for(lambda: succeeded() >= 11, 10, "the worker to log 11 successes")
+    assert succeeded() == 11  # each once, the held one too
 
 
 def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
