@@ -15,6 +15,8 @@
 #   CLUSTER_PORTS       the nodes' AMQP ports                      ("5681 5682 5683")
 #   CLUSTER_MANAGEMENT  on: a management UI on each node, at its AMQP port + 10000; off
 #   FLOWER_PORT         Flower's port                              (5556)
+#   CLUSTER_DELIVERY_LIMIT  how often a task may go back to its queue before it is
+#                       set aside in celery.dead                    (5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/settings.sh
@@ -27,6 +29,8 @@ read -ra ports <<< "${CLUSTER_PORTS:-5681 5682 5683}"
 for i in 0 1 2; do ports[i]=$(CLUSTER_PORT=${ports[i]} port_setting CLUSTER_PORT 0); done
 case ${CLUSTER_MANAGEMENT:-on} in on|off) ;; *) die "CLUSTER_MANAGEMENT must be on or off" ;; esac
 flower_port=$(port_setting FLOWER_PORT 5556)
+delivery_limit=${CLUSTER_DELIVERY_LIMIT:-5}
+[[ $delivery_limit =~ ^[1-9][0-9]*$ ]] || die "CLUSTER_DELIVERY_LIMIT must be a whole number above 0, not $(shown "$delivery_limit")"
 # The nodes' names carry the first port, so that two clusters on one machine never meet.
 name=celery-memo-${ports[0]}
 
@@ -72,11 +76,12 @@ start_nodes() {
     ((status == 0)) || die "a node did not start; see above, and the logs in $dir"
     # Each node opens its AMQP port once it has joined: the cluster is whole (one VM to ask).
     rabbitmq 1 ctl await_online_nodes 3 > /dev/null || die "the nodes did not form one cluster; their logs are in $dir"
-    # A task delivered more than 5 times (one that kills its worker each time, say) goes
-    # to the queue celery.dead (the worker declares it: cluster.py), not back for ever.
+    # A task delivered more than delivery_limit times (one that kills its worker each
+    # time, say) goes to the queue celery.dead (the worker declares it: cluster.py), not
+    # back for ever.
     # A policy, not queue arguments: it can change without deleting the queue.
     rabbitmq 1 ctl set_policy --apply-to queues poison-tasks '^celery$' \
-        '{"delivery-limit": 5, "dead-letter-exchange": "", "dead-letter-routing-key": "celery.dead"}' > /dev/null
+        "{\"delivery-limit\": $delivery_limit, \"dead-letter-exchange\": \"\", \"dead-letter-routing-key\": \"celery.dead\"}" > /dev/null
 }
 
 up() {

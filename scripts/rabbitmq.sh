@@ -62,7 +62,7 @@ link_plugins() {
 pid() {
     local pid
     pid=$(cat "$RABBITMQ_PID_FILE" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] &&
-        tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qxF "RABBITMQ_PID_FILE=$RABBITMQ_PID_FILE" &&
+        tr '\0' '\n' 2>/dev/null < "/proc/$pid/environ" | grep -qxF "RABBITMQ_PID_FILE=$RABBITMQ_PID_FILE" &&
         echo "$pid"
 }
 

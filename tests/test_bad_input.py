@@ -228,3 +228,27 @@ def test_a_missing_settings_module_gets_one_line(command, status, says):
     first, *rest = result.stderr.splitlines()
     assert first == says, result.stderr
     assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest), result.stderr
+
+
+@pytest.mark.parametrize(
+    "setting, says",
+    [
+        ("CLUSTER_PORTS=5681", "cluster: CLUSTER_PORTS must be three ports, not 5681"),
+        ("CLUSTER_MANAGEMENT=maybe", "cluster: CLUSTER_MANAGEMENT must be on or off"),
+        (
+            "CLUSTER_DELIVERY_LIMIT=five",
+            "cluster: CLUSTER_DELIVERY_LIMIT must be a whole number above 0, not five",
+        ),
+    ],
+)
+def test_a_bad_cluster_setting_stops_make_cluster_up_in_one_line(setting, says):
+    name, value = setting.split("=")
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "cluster-up"],
+        cwd=ROOT, env={**os.environ, name: value}, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    first, *rest = result.stderr.splitlines()
+    assert first == says
+    assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest)

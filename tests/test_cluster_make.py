@@ -3,6 +3,7 @@ clustered, a worker and Flower on them, a REPL with the settings it prints; and 
 cluster, with its worker, the chapter's session and the nodes that die and come back
 while monitor.py and the REPL carry on."""
 
+import json
 import re
 import signal
 import subprocess
@@ -56,6 +57,11 @@ def test_make_cluster_up_returns_with_the_nodes_clustered_and_the_worker_ready(c
     assert '"running_nodes":["' in status.replace(" ", "")
     assert listening(FLOWER_PORT)
     assert any("celery -A tasks worker" in line for line in running()), running()
+    # A task goes back to its queue 5 times at most, then to celery.dead.
+    policy = json.loads(cluster.run("ctl", "1", "list_policies", "--formatter", "json"))
+    assert [json.loads(p["definition"]) for p in policy] == [
+        {"delivery-limit": 5, "dead-letter-exchange": "", "dead-letter-routing-key": "celery.dead"}
+    ]
 
 
 def test_the_repl_settings_make_cluster_up_prints_reach_its_worker(cluster_up):
@@ -67,21 +73,8 @@ def test_the_repl_settings_make_cluster_up_prints_reach_its_worker(cluster_up):
 
 
 @pytest.mark.parametrize("session", sessions("docs/cluster.md"), ids=lambda s: s.name)
-def test_the_cluster_chapters_session_runs_as_shown(session, node):
-    # The session kills node 1, the client's: the first of its URLs. The worker is on
-    # whichever node it drew: if on node 1, it runs the task again.
-    node.down.add(1)
-    result = run_session(
-        session.text,
-        timeout=90,  # get(timeout=30) after a kill, on a loaded machine
-        CELERY_CONFIG_MODULE="clusterconfig",
-        CELERY_BROKER_URL=node.urls(1),
-        **CLUSTER,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, client):
+def test_the_cluster_chapters_session_runs_as_shown_and_monitor_py_goes_on(session, node, client):
+    # monitor.py in a second terminal, on node 1 as the REPL is: the session kills it.
     app = client(2)
     monitor = Process(
         [PYTHON, "monitor.py"], RUN / "cluster-monitor.log",
@@ -89,8 +82,16 @@ def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, client):
     )  # fmt: skip
     try:
         wait_until_listening(monitor, app)
-
-        node.kill(1)  # the monitor's
+        # The worker is on whichever node it drew: if on node 1, it runs the task again.
+        node.down.add(1)
+        result = run_session(
+            session.text,
+            timeout=90,  # get(timeout=30) after a kill, on a loaded machine
+            CELERY_CONFIG_MODULE="clusterconfig",
+            CELERY_BROKER_URL=node.urls(1),
+            **CLUSTER,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
         monitor.logged("monitor: lost the broker (")
         again = monitor.logged("monitor: connected again, to amqp://guest:**@")
@@ -98,9 +99,9 @@ def test_monitor_py_connects_again_when_its_node_dies_and_goes_on(node, client):
             rf"connected again, to amqp://guest:\*\*@127\.0\.0\.1:({PORTS[1]}|{PORTS[2]})//", again
         )
         node.led_again(asking=2)
-        result = app.send_task("tasks.add", (2, 3))
-        assert result.get(timeout=15) == 5
-        monitor.logged(f"Status: SUCCESS[tasks.add] {result.id}")
+        sent = app.send_task("tasks.add", (2, 3))
+        assert sent.get(timeout=15) == 5
+        monitor.logged(f"Status: SUCCESS[tasks.add] {sent.id}")
     finally:
         monitor.stop(signal.SIGKILL)
 
@@ -121,6 +122,7 @@ def test_a_node_that_rejoins_takes_its_part_and_another_can_die(node, client):
 
 
 def test_make_cluster_down_stops_the_nodes_the_worker_and_flower(cluster):
-    assert make("cluster-down", **CLUSTER).returncode == 0
+    down = make("cluster-down", **CLUSTER)
+    assert (down.returncode, down.stderr) == (0, ""), down.stderr  # a killed node said nothing
     assert not any(listening(p) for p in (*PORTS, FLOWER_PORT))
     assert running() == []
