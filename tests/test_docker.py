@@ -2,10 +2,9 @@
 
 A plain `docker compose up`, its client pinned to Docker 20.10's API (1.41), brings the
 stack up; the tests then read it, and at the end `make up`, `status` and `logs` take it
-over, in file order (test_docker_make.py runs `make up`, `down` and `clean` on a stack
-of its own, at the same time). Where no registry gave the images, it runs the
-stand-ins (images.STAND_INS). Skipped where no Docker engine with Compose v2 runs
-(CI sets one up).
+over, and `make down`, `up` and `clean` stop, start and delete it, in file order. Where
+no registry gave the images, it runs the stand-ins (images.STAND_INS). Skipped where no
+Docker engine with Compose v2 runs (CI sets one up).
 """
 
 import json
@@ -24,6 +23,7 @@ from helpers import (
     fresh_copy,
     readme_sessions,
     run_session,
+    start_client,
     wait_for,
     wait_until_listening,
 )
@@ -223,6 +223,47 @@ def test_make_up_takes_over_the_running_stack_and_status_and_logs_show_it(clone,
         logs.logged(f"Task tasks.add[{result.id}] succeeded")
     finally:
         logs.stop()
+
+
+def test_a_task_queued_before_make_down_runs_after_make_up(clone):
+    client, ids = start_client(URL, ["celery", "celery"], 60)
+
+    run("make", "-s", "down", cwd=clone)
+    assert services(clone) == {}
+    up = run("make", "-s", "up", cwd=clone)
+    assert "The stack is up (docker)" in up.stdout
+    answers, _ = client.communicate("\n", timeout=90)
+
+    assert json.loads(answers) == [1, 2]
+    logs = run("docker", "compose", "logs", "worker", cwd=clone).stdout
+    assert f"Task tasks.add[{ids[1]}] succeeded" in logs
+
+
+def test_a_stack_make_up_starts_is_checked_every_second_as_it_starts_and_kept_by_the_next(clone):
+    containers = {name: s["ID"] for name, s in services(clone).items()}  # started by make up
+    assert run("make", "-s", "up", cwd=clone).returncode == 0
+    assert {name: s["ID"] for name, s in services(clone).items()} == containers
+    # On Engine 25+ (API 1.44), make up checks each service every second while it starts.
+    api = run("docker", "version", "-f", "{{.Client.APIVersion}}", cwd=clone).stdout
+    every = 10**9 if tuple(map(int, api.split("."))) >= (1, 44) else 0
+    assert {name: start_interval(ID) for name, ID in containers.items()} == {
+        "rabbitmq": every,
+        "worker": every,
+        "flower": every,
+    }
+
+
+def test_make_clean_deletes_the_volumes(clone):
+    def volumes():
+        out = run("docker", "volume", "ls", "-q", "--filter", f"name={PROJECT}_", cwd=clone)
+        return set(out.stdout.split())
+
+    assert {f"{PROJECT}_{v}-data" for v in ("rabbitmq", "worker", "flower")} <= volumes()
+    run("make", "-s", "clean", cwd=clone)
+
+    assert volumes() == set()
+    assert services(clone) == {}
+    assert not (clone / ".run").exists()
 
 
 def test_no_image_made_from_a_stand_in_takes_a_name_a_users_stack_runs(clone):
