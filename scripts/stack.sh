@@ -128,7 +128,7 @@ our_pid() {
     local pid
     pid=$(cat "$run/$1.pid" 2>/dev/null) || return 1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" || return 1
+    tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q -- "$2" || return 1
     echo "$pid"
 }
 
@@ -157,9 +157,12 @@ start_worker() {
 }
 
 wait_for_worker() {
-    for _ in $(seq 60); do
+    local try
+    for try in $(seq 60); do
         "$celery" -A tasks inspect ping -d "$worker" --timeout 1 >/dev/null 2>&1 && return
-        worker_pid >/dev/null || break
+        # Each ping waits 1 s. `multi start` returns before its detached worker writes
+        # its pid file (0.25 s later on an idle machine, more under load): give it time.
+        ((try < 5)) || worker_pid >/dev/null || break
     done
     tail -n 20 "$run/worker.log" >&2
     die "the worker did not answer; its log is $run/worker.log"
