@@ -139,7 +139,7 @@ def test_tasks_queued_on_a_leader_that_dies_run_once_each_and_answer(node, clust
 def test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue(
     cluster_worker, client
 ):
-    worker = cluster_worker("poison", 1)
+    worker = cluster_worker("poison", 1, settings="lost_fast_config")
     app = client(2)
     crashed = app.send_task("extra_tasks.crash")
 
@@ -147,8 +147,9 @@ def test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue(
     # (task_reject_on_worker_lost); after the 5th time back, the cluster's policy sends it
     # to celery.dead instead: delivered 6 times in all. (With a limit of 1, RabbitMQ 3.10
     # once dead-lettered it at its 1st time back, and once at its 2nd.)
-    # (Under load, CI saw the worker take 5 s each time to notice the lost process: the
-    # prefork pool's maintenance pass, every 5 s, finds it.)
+    # (With the stock worker_lost_wait of 10 s, its worker took 5 s each time to give the
+    # task up: lost_fast_config.py. Even so, the pool sometimes notices a dead process only
+    # at its maintenance pass, every 5 s.)
     wait_for(lambda: message_count(app, "celery.dead") == 1, 60, "the task in celery.dead")
     assert worker.output().count(f"[{crashed.id}] received") == 6
     assert message_count(app, "celery") == 0
