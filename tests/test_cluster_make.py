@@ -1,18 +1,28 @@
 """`make cluster-up` and `make cluster-down` as docs/cluster.md runs them: three nodes
 clustered, a worker and Flower on them, a REPL with the settings it prints; and on that
 cluster, with its worker, the chapter's session and the nodes that die and come back
-while monitor.py and the REPL carry on."""
+while monitor.py, Flower and the REPL carry on."""
 
 import json
 import re
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
+import flower_process
 from clusters import Cluster, answers
 from conftest import RUN, port
-from helpers import PYTHON, Process, listening, run_session, sessions, wait_until_listening
+from helpers import (
+    PYTHON,
+    Process,
+    listening,
+    run_session,
+    sessions,
+    wait_for,
+    wait_until_listening,
+)
 from test_stack import make
 
 # A test's timeout counts its fixtures: the first test here waits for `make cluster-up`.
@@ -20,6 +30,7 @@ pytestmark = pytest.mark.timeout(150)
 
 PORTS = [port(5881 + n) for n in range(3)]  # neither a user's cluster's nor test_cluster's
 FLOWER_PORT = port(5886)
+FLOWER_URL = f"http://127.0.0.1:{FLOWER_PORT}"
 CLUSTER = {
     "CLUSTER_DIR": str(RUN / "make-cluster"),
     "CLUSTER_PORTS": " ".join(map(str, PORTS)),
@@ -104,6 +115,42 @@ def test_the_cluster_chapters_session_runs_as_shown_and_monitor_py_goes_on(sessi
         monitor.logged(f"Status: SUCCESS[tasks.add] {sent.id}")
     finally:
         monitor.stop(signal.SIGKILL)
+
+
+def flowers_node():
+    """The node (1, 2 or 3) that the cluster's Flower connects to: its first URL's."""
+    pid = Path(CLUSTER["CLUSTER_DIR"], "flower.pid").read_text().strip()
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    urls = dict(e.decode().split("=", 1) for e in environ if b"=" in e)["CELERY_BROKER_URL"]
+    return PORTS.index(int(re.search(r":(\d+)//", urls).group(1))) + 1
+
+
+def test_flower_connects_again_when_its_node_dies_and_shows_the_tasks_sent_after(node, client):
+    dead = flowers_node()
+    alive = next(n for n in (1, 2, 3) if n != dead)
+    app = client(alive)
+    flower_log = Path(CLUSTER["CLUSTER_DIR"], "flower.log")
+    seen = len(flower_log.read_text())  # what it logged before this test
+
+    node.kill(dead)
+    node.led_again(asking=alive)
+    sent = app.send_task("tasks.add", (2, 3))
+    assert sent.get(timeout=15) == 5
+
+    def state():
+        status, task = flower_process.request(
+            f"/api/task/info/{sent.id}", auth=("flower", "flower"), url=FLOWER_URL
+        )
+        return status == 200 and task["state"]
+
+    wait_for(lambda: state() == "SUCCESS", 20, "Flower to show the task's success")
+    # It was on the node that died, and is on another now.
+    log = flower_log.read_text()[seen:]
+    others = "|".join(str(PORTS[n - 1]) for n in (1, 2, 3) if n != dead)
+    connected_again = (
+        rf"Failed to capture events: .*\n.*Connected to amqp://guest:\*\*@127\.0\.0\.1:({others})//"
+    )
+    assert re.search(connected_again, log), log[-2000:]
 
 
 def test_a_node_that_rejoins_takes_its_part_and_another_can_die(node, client):
