@@ -10,7 +10,7 @@ from helpers import ROOT, Process, readme_block, run_session, sessions
 
 CHAPTERS = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.md"))
 DOCUMENTS = ["README.md", "README.ja.md", *CHAPTERS]
-# Its sessions need a cluster: tests/test_cluster.py runs them.
+# Its sessions need a cluster: tests/test_cluster_make.py runs them.
 ON_ONE_NODE = [document for document in DOCUMENTS if document != "docs/cluster.md"]
 TESTS = set(
     re.findall(r"^def (test_\w+)", "".join(p.read_text() for p in ROOT.glob("tests/*.py")), re.M)
@@ -92,3 +92,12 @@ def test_the_japanese_readme_shows_the_same_commands_and_sessions():
     assert "[日本語](README.ja.md)" in (ROOT / "README.md").read_text()
     assert "[English](README.md)" in (ROOT / "README.ja.md").read_text()
     assert blocks("README.ja.md") == blocks("README.md")
+
+
+def test_the_readme_says_how_many_processes_the_tests_run_in():
+    words = {"six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+    said = re.search(r"runs pytest in (\w+) processes", (ROOT / "README.md").read_text())
+    japanese = re.search(r"pytest を (\d+) つのプロセス", (ROOT / "README.ja.md").read_text())
+    addopts = re.search(r"-n (\d+)", (ROOT / "pyproject.toml").read_text())
+
+    assert words[said.group(1)] == int(japanese.group(1)) == int(addopts.group(1))
