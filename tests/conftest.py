@@ -24,7 +24,7 @@ import scheduling
 from definitions import write_definitions
 from helpers import HELD, PYTHON, ROOT, RUNS, Process, client_of, listening, wait_for
 from images import docker_ready, make_images
-from leftovers import ours, stop_leftovers
+from leftovers import ours, stop_epmds, stop_leftovers
 
 # The tests set every setting they depend on: none leaks in from the user's shell.
 LEAKS = re.compile(r"^(CELERY_|RABBITMQ_|FLOWER_|COMPOSE_|STACK)|^ADD_SLEEP$")
@@ -33,6 +33,10 @@ for name in [name for name in os.environ if LEAKS.match(name)]:
 
 SLOT = host2.SLOT  # which parallel test process this is: 0, 1, ...
 RUN = RUNS / f"gw{SLOT}"
+
+
+# The epmd port of the test of a node that starts its own (test_stack.py), at port(OWN_EPMD).
+OWN_EPMD = 4370
 
 
 def port(base):
@@ -113,6 +117,8 @@ def pytest_sessionstart(session):
     if other.isdigit() and int(other) != os.getpid() and ours(int(other)):
         pytest.exit(f"another test run (pid {other}) is using {RUNS}: wait for it", returncode=1)
     stop_leftovers(RUNS)
+    if shutil.which("epmd"):
+        stop_epmds(OWN_EPMD + 10 * slot for slot in range(16))
     if host2.POSSIBLE:
         host2.remove_all()
     shutil.rmtree(RUNS, ignore_errors=True)

@@ -4,6 +4,7 @@ and nothing else: every process the tests start carries MARK in its environment
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -41,3 +42,12 @@ def stop_leftovers(runs):
         time.sleep(0.1)
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
+
+
+def stop_epmds(ports):
+    """Stop the epmd that a test's node started on each of ports and an interrupted run
+    left (epmd runs from /, so ours() cannot tell it): epmd refuses while a node is
+    registered with it."""
+    for port in ports:
+        env = {**os.environ, "ERL_EPMD_PORT": str(port)}
+        subprocess.run(["epmd", "-kill"], env=env, capture_output=True, timeout=10)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RUN, node_settings, port, rabbitmq
+from conftest import OWN_EPMD, RUN, node_settings, port, rabbitmq
 from helpers import PYTHON, ROOT, Process, fresh_copy, listening, wait_for
 from leftovers import stop_leftovers
 
@@ -64,9 +64,10 @@ def sockets_on(local_port):
     return {(a, pid) for a, pid in listeners() if a.rsplit(":", 1)[1] == str(local_port)}
 
 
+@pytest.mark.timeout(120)  # a boot and a stop, on a loaded machine
 def test_a_node_that_starts_epmd_binds_it_to_loopback():
     # On a port of its own, as if no Erlang node ran here: the tests' run one (conftest.py).
-    epmd_port = port(4370)
+    epmd_port = port(OWN_EPMD)
     node = node_settings("own-epmd", port(5679), ERL_EPMD_PORT=str(epmd_port))
     assert not sockets_on(epmd_port)
     rabbitmq("start", **node)
