@@ -27,7 +27,7 @@ dir=$(realpath -m "$(path_setting CLUSTER_DIR .run/cluster)")
 read -ra ports <<< "${CLUSTER_PORTS:-5681 5682 5683}"
 ((${#ports[@]} == 3)) || die "CLUSTER_PORTS must be three ports, not $(shown "${CLUSTER_PORTS:-}")"
 for i in 0 1 2; do ports[i]=$(CLUSTER_PORT=${ports[i]} port_setting CLUSTER_PORT 0); done
-case ${CLUSTER_MANAGEMENT:-on} in on|off) ;; *) die "CLUSTER_MANAGEMENT must be on or off" ;; esac
+case ${CLUSTER_MANAGEMENT:-on} in on|off) ;; *) die "CLUSTER_MANAGEMENT must be on or off, not $(shown "$CLUSTER_MANAGEMENT")" ;; esac
 flower_port=$(port_setting FLOWER_PORT 5556)
 delivery_limit=${CLUSTER_DELIVERY_LIMIT:-5}
 [[ $delivery_limit =~ ^[1-9][0-9]*$ ]] || die "CLUSTER_DELIVERY_LIMIT must be a whole number above 0, not $(shown "$delivery_limit")"

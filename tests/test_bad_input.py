@@ -234,21 +234,24 @@ def test_a_missing_settings_module_gets_one_line(command, status, says):
     "setting, says",
     [
         ("CLUSTER_PORTS=5681", "cluster: CLUSTER_PORTS must be three ports, not 5681"),
-        ("CLUSTER_MANAGEMENT=maybe", "cluster: CLUSTER_MANAGEMENT must be on or off"),
+        ("CLUSTER_MANAGEMENT=maybe", "cluster: CLUSTER_MANAGEMENT must be on or off, not maybe"),
         (
             "CLUSTER_DELIVERY_LIMIT=five",
             "cluster: CLUSTER_DELIVERY_LIMIT must be a whole number above 0, not five",
         ),
     ],
 )
-def test_a_bad_cluster_setting_stops_make_cluster_up_in_one_line(setting, says):
+def test_a_bad_cluster_setting_stops_make_cluster_up_in_one_line(setting, says, tmp_path):
     name, value = setting.split("=")
+    cluster = {"CLUSTER_DIR": str(tmp_path / "cluster"), "CLUSTER_PORTS": "5971 5972 5973"}
     result = subprocess.run(
         ["make", "-s", "--no-print-directory", "cluster-up"],
-        cwd=ROOT, env={**os.environ, name: value}, capture_output=True, text=True, timeout=30,
+        cwd=ROOT, env={**os.environ, **cluster, name: value}, capture_output=True, text=True,
+        timeout=30,
     )  # fmt: skip
 
     assert result.returncode != 0
     first, *rest = result.stderr.splitlines()
     assert first == says
     assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest)
+    assert not (tmp_path / "cluster").exists()  # nothing started
