@@ -39,9 +39,13 @@ RUN = RUNS / f"gw{SLOT}"
 OWN_EPMD = 4370
 
 
-def port(base):
-    """A port of this test process's own: base, moved up by 10 for each parallel one."""
-    return base + 10 * SLOT
+SLOTS = range(16)  # the parallel test processes a run may have
+
+
+def port(base, slot=SLOT):
+    """A port of this test process's own (or of slot's): base, moved up by 10 for each
+    parallel one."""
+    return base + 10 * slot
 
 
 # One node for every test process, started once per run; each process has a
@@ -118,14 +122,14 @@ def pytest_sessionstart(session):
         pytest.exit(f"another test run (pid {other}) is using {RUNS}: wait for it", returncode=1)
     stop_leftovers(RUNS)
     if shutil.which("epmd"):
-        stop_epmds(OWN_EPMD + 10 * slot for slot in range(16))
+        stop_epmds(port(OWN_EPMD, slot) for slot in SLOTS)
     if host2.POSSIBLE:
         host2.remove_all()
     shutil.rmtree(RUNS, ignore_errors=True)
     RUNS.mkdir(parents=True, exist_ok=True)
     lock.write_text(str(os.getpid()))
     # guest, with a virtual host for each test process (and its README worker)
-    vhosts = ["/", *(f"gw{slot}{part}" for slot in range(16) for part in ("", "-readme"))]
+    vhosts = ["/", *(f"gw{slot}{part}" for slot in SLOTS for part in ("", "-readme"))]
     write_definitions(DEFINITIONS, vhosts, {"guest": "guest"})
     if not listening(DISTRO_PORT):
         BROKER_ENV["RABBITMQ_EXTRA_CONFIG"] += f"\\n{DISTRO_LISTENER}"

@@ -117,20 +117,19 @@ def test_the_cluster_chapters_session_runs_as_shown_and_monitor_py_goes_on(sessi
         monitor.stop(signal.SIGKILL)
 
 
-def flowers_node():
-    """The node (1, 2 or 3) that the cluster's Flower is connected to now: the last one it
-    logged (a node that died in an earlier test may have moved it from its first URL)."""
-    log = Path(CLUSTER["CLUSTER_DIR"], "flower.log").read_text()
+def flowers_node(log):
+    """The node (1, 2 or 3) that the cluster's Flower is connected to now: the last one its
+    log names (a node that died in an earlier test may have moved it from its first URL)."""
     last = re.findall(r"Connected to amqp://guest:\*\*@127\.0\.0\.1:(\d+)//", log)[-1]
     return PORTS.index(int(last)) + 1
 
 
 def test_flower_connects_again_when_its_node_dies_and_shows_the_tasks_sent_after(node, client):
-    dead = flowers_node()
+    flower_log = Path(CLUSTER["CLUSTER_DIR"], "flower.log")
+    before = flower_log.read_text()
+    dead = flowers_node(before)
     alive = next(n for n in (1, 2, 3) if n != dead)
     app = client(alive)
-    flower_log = Path(CLUSTER["CLUSTER_DIR"], "flower.log")
-    seen = len(flower_log.read_text())  # what it logged before this test
 
     node.kill(dead)
     node.led_again(asking=alive)
@@ -145,7 +144,7 @@ def test_flower_connects_again_when_its_node_dies_and_shows_the_tasks_sent_after
 
     wait_for(lambda: state() == "SUCCESS", 20, "Flower to show the task's success")
     # It was on the node that died, and is on another now.
-    log = flower_log.read_text()[seen:]
+    log = flower_log.read_text()[len(before) :]
     others = "|".join(str(PORTS[n - 1]) for n in (1, 2, 3) if n != dead)
     connected_again = (
         rf"Failed to capture events: .*\n.*Connected to amqp://guest:\*\*@127\.0\.0\.1:({others})//"
