@@ -3,6 +3,8 @@
 # on them with clusterconfig.py's settings (docs/cluster.md).
 #
 # Usage: scripts/cluster.sh up|down|status|start [N]|kill N|ctl N ARGS...
+# With a Docker engine and Compose v2, the cluster is docker-compose.cluster.yml's:
+# services rabbitmq1-3 (nodes rabbit@rabbitmq1-3), and the worker and Flower in containers.
 #   up       start the nodes, then the worker and Flower (scripts/stack.sh); returns once
 #            all of them answer
 #   down     stop the worker, Flower and the nodes (their data is kept: clean deletes it)
@@ -11,6 +13,8 @@
 #   kill N   SIGKILL node N, as a crash would
 #   ctl N    rabbitmqctl ARGS on node N, e.g. ctl 2 list_queues name leader
 # Settings (environment):
+#   CLUSTER             docker or native: choose by hand            (docker if an engine runs)
+#   CLUSTER_COMPOSE_FILE  the Compose files, as COMPOSE_FILE       (docker-compose.cluster.yml)
 #   CLUSTER_DIR         where the nodes, logs and pid files live  (.run/cluster)
 #   CLUSTER_PORTS       the nodes' AMQP ports                      ("5681 5682 5683")
 #   CLUSTER_MANAGEMENT  on: a management UI on each node, at its AMQP port + 10000; off
@@ -31,6 +35,15 @@ case ${CLUSTER_MANAGEMENT:-on} in on|off) ;; *) die "CLUSTER_MANAGEMENT must be 
 flower_port=$(port_setting FLOWER_PORT 5556)
 delivery_limit=${CLUSTER_DELIVERY_LIMIT:-5}
 [[ $delivery_limit =~ ^[1-9][0-9]*$ ]] || die "CLUSTER_DELIVERY_LIMIT must be a whole number above 0, not $(shown "$delivery_limit")"
+case ${CLUSTER:-} in
+    docker|native) kind=$CLUSTER ;;
+    "") if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+            kind=docker
+        else
+            kind=native
+        fi ;;
+    *) die "CLUSTER must be docker or native, not $(shown "$CLUSTER")" ;;
+esac
 # The nodes' names carry the first port, so that two clusters on one machine never meet.
 name=celery-memo-${ports[0]}
 
@@ -92,14 +105,20 @@ up() {
 
 summary() {
     local client="" management="management UI http://localhost:$((ports[0] + 10000)) (guest / guest)"
-    [ "${CLUSTER_MANAGEMENT:-on}" = on ] || management="no management UI (CLUSTER_MANAGEMENT=off)"
+    local nodes="$name-1, -2 and -3@localhost" log="log: $dir/worker.log"
+    if [ "$kind" = docker ]; then
+        nodes="rabbit@rabbitmq1, 2 and 3, on Docker"
+        log="log: docker compose -f docker-compose.cluster.yml logs worker"
+    elif [ "${CLUSTER_MANAGEMENT:-on}" != on ]; then
+        management="no management UI (CLUSTER_MANAGEMENT=off)"
+    fi
     [ "${ports[*]}" = "5681 5682 5683" ] ||
         client="  \$ export CELERY_BROKER_URL='$(urls | paste -sd ';')'"$'\n'
     cat <<EOF
 
-The cluster is up (3 nodes: $name-1, -2 and -3@localhost):
+The cluster is up (3 nodes: $nodes):
   RabbitMQ    amqp://localhost:${ports[0]}, :${ports[1]} and :${ports[2]}    $management
-  worker      concurrency 1, ADD_SLEEP=${ADD_SLEEP:-60}s    log: $dir/worker.log
+  worker      concurrency 1, ADD_SLEEP=${ADD_SLEEP:-60}s    $log
   Flower      http://localhost:$flower_port
 
 Next: open a Python REPL at the repo root (.venv/bin/python) with the cluster's settings
@@ -130,8 +149,78 @@ kill_node() {
     echo "cluster: node $1 killed (pid $pid)"
 }
 
+# The cluster on Docker: docker-compose.cluster.yml, on this cluster's ports.
+# On Engine 25+, healthchecks run every second while a service starts: `up` returns sooner.
+# (A cluster already running keeps its healthchecks: others would recreate its nodes.)
+compose_files() {
+    local files=${CLUSTER_COMPOSE_FILE:-docker-compose.cluster.yml} container
+    container=$(COMPOSE_FILE=$files docker compose ps -q rabbitmq1 2>/dev/null | head -n 1)
+    if [ -n "$container" ]; then
+        [ "$(docker inspect -f '{{.Config.Healthcheck.StartInterval}}' "$container")" = 0s ] ||
+            files+=:scripts/compose.cluster.start-interval.yml
+    elif start_interval_known; then
+        files+=:scripts/compose.cluster.start-interval.yml
+    fi
+    echo "$files"
+}
+
+compose() {
+    COMPOSE_FILE=$(compose_files) \
+        CLUSTER_PORT_1=${ports[0]} CLUSTER_PORT_2=${ports[1]} CLUSTER_PORT_3=${ports[2]} \
+        CLUSTER_MANAGEMENT_PORT_1=$((ports[0] + 10000)) CLUSTER_MANAGEMENT_PORT_2=$((ports[1] + 10000)) \
+        CLUSTER_MANAGEMENT_PORT_3=$((ports[2] + 10000)) FLOWER_PORT=$flower_port \
+        CLUSTER_DELIVERY_LIMIT=$delivery_limit docker compose "$@"
+}
+
+docker_ctl() { compose exec -T "rabbitmq$1" rabbitmqctl "${@:2}"; }
+
+# Node N answers inside its container (the published port answers as soon as the
+# container runs: Docker's proxy holds it).
+docker_wait_for() {
+    for _ in $(seq 300); do
+        compose exec -T "rabbitmq$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null && return
+        sleep 0.1
+    done
+    die "node $1 did not answer; see: docker compose -f docker-compose.cluster.yml logs rabbitmq$1"
+}
+
+docker_start() {
+    if [ -n "${1:-}" ]; then
+        compose start "rabbitmq$1" > /dev/null
+        docker_wait_for "$1"
+    else
+        compose up -d --wait rabbitmq1 rabbitmq2 rabbitmq3 2> /dev/null ||
+            die "a node did not start; see: docker compose -f docker-compose.cluster.yml logs"
+        compose run --rm policy > /dev/null
+    fi
+    docker_ctl 1 await_online_nodes 3 --quiet > /dev/null || die "the nodes did not form one cluster"
+}
+
+docker_up() {
+    compose up -d --wait 2> /dev/null ||
+        die "the cluster did not come up; see: docker compose -f docker-compose.cluster.yml logs"
+    summary
+}
+
+docker_kill() {
+    compose kill "rabbitmq$1" 2> /dev/null
+    echo "cluster: node $1 killed (docker compose kill rabbitmq$1)"
+}
+
 number() { [[ ${1:-} =~ ^[123]$ ]] || die "which node: 1, 2 or 3, not $(shown "${1:-}")"; }
 
+if [ "$kind" = docker ]; then
+    case "${1:-}" in
+        up) docker_up ;;
+        down) compose down 2> /dev/null ;;
+        status) compose ps --all ;;
+        kill) number "${2:-}"; docker_kill "$2" ;;
+        ctl) number "${2:-}"; docker_ctl "$2" "${@:3}" ;;
+        start) [ -z "${2:-}" ] || number "$2"; docker_start "${2:-}" ;;
+        *) die "usage: scripts/cluster.sh up|down|status|start [N]|kill N|ctl N ARGS..." ;;
+    esac
+    exit
+fi
 case "${1:-}" in
     up|down|status) "$1" ;;
     kill) number "${2:-}"; kill_node "$2" ;;

@@ -48,3 +48,10 @@ seconds_setting() {
     fi
     echo "$((10#$value))"
 }
+
+# The Docker engine takes healthcheck.start_interval (API 1.44, Engine 25 on).
+start_interval_known() {
+    local api
+    api=$(docker version -f '{{.Client.APIVersion}}' 2>/dev/null) || return 1
+    printf '1.44\n%s\n' "$api" | sort -V -C
+}

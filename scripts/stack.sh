@@ -50,8 +50,7 @@ compose_files() {
         [ "$(docker inspect -f '{{.Config.Healthcheck.StartInterval}}' "$container")" = 0s ] ||
             files+=:$more
     else
-        api=$(docker version -f '{{.Client.APIVersion}}' 2>/dev/null) || api=0
-        if printf '1.44\n%s\n' "$api" | sort -V -C; then files+=:$more; fi
+        if start_interval_known; then files+=:$more; fi
     fi
     echo "$files"
 }

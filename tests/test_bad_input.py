@@ -233,6 +233,7 @@ def test_a_missing_settings_module_gets_one_line(command, status, says):
 @pytest.mark.parametrize(
     "setting, says",
     [
+        ("CLUSTER=kubernetes", "cluster: CLUSTER must be docker or native, not kubernetes"),
         ("CLUSTER_PORTS=5681", "cluster: CLUSTER_PORTS must be three ports, not 5681"),
         ("CLUSTER_MANAGEMENT=maybe", "cluster: CLUSTER_MANAGEMENT must be on or off, not maybe"),
         (

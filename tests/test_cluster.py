@@ -25,6 +25,7 @@ pytestmark = pytest.mark.timeout(150)
 
 PORTS = [port(5781 + n) for n in range(3)]  # not a user's cluster's: 5681-5683
 CLUSTER = {
+    "CLUSTER": "native",  # docker-compose.cluster.yml has tests of its own
     "CLUSTER_DIR": str(RUN / "cluster"),
     "CLUSTER_PORTS": " ".join(map(str, PORTS)),
     "CLUSTER_MANAGEMENT": "off",  # no UI: each node boots and stops sooner

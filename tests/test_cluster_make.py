@@ -32,6 +32,7 @@ PORTS = [port(5881 + n) for n in range(3)]  # neither a user's cluster's nor tes
 FLOWER_PORT = port(5886)
 FLOWER_URL = f"http://127.0.0.1:{FLOWER_PORT}"
 CLUSTER = {
+    "CLUSTER": "native",  # docker-compose.cluster.yml has tests of its own
     "CLUSTER_DIR": str(RUN / "make-cluster"),
     "CLUSTER_PORTS": " ".join(map(str, PORTS)),
     "CLUSTER_MANAGEMENT": "off",  # no UI: each node boots and stops sooner

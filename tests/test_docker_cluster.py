@@ -1,0 +1,117 @@
+"""docker-compose.cluster.yml on a real engine: a plain `docker compose up`, its client
+pinned to Docker 20.10's API (1.41), forms one cluster of three nodes with the worker and
+Flower on it; a client with clusterconfig.py's settings gets its answers, also after the
+worker's node dies, and the node rejoins (scripts/cluster.sh kills and starts it).
+Skipped where no Docker engine with Compose v2 runs (CI sets one up)."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from clusters import Cluster
+from conftest import RUN, port
+from helpers import ROOT
+from images import STAND_INS, docker_ready
+
+WHY_NOT = docker_ready()
+pytestmark = [
+    pytest.mark.skipif(bool(WHY_NOT), reason=f"{WHY_NOT}: start a Docker engine to run this"),
+    # A test's timeout counts its fixtures: the first test here waits for the cluster.
+    pytest.mark.timeout(180),
+]
+
+PORTS = [port(5981 + n) for n in range(3)]  # neither a user's cluster's nor the native tests'
+SETTINGS = {
+    "CLUSTER": "docker",
+    "CLUSTER_PORTS": " ".join(map(str, PORTS)),
+    "COMPOSE_PROJECT_NAME": f"celery-memo-cluster-tests-{port(0)}",
+    "FLOWER_PORT": str(port(5986)),
+    "ADD_SLEEP": "1",
+}
+
+
+def stand_ins():
+    """The Compose file that runs the stand-ins (images.STAND_INS) as the cluster's services."""
+    single = json.loads(STAND_INS.read_text())["services"]
+    services = {f"rabbitmq{n}": single["rabbitmq"] for n in (1, 2, 3)}
+    services["policy"] = single["rabbitmq"]
+    services.update({name: single[name] for name in ("worker", "flower") if name in single})
+    path = RUN / "stand-ins.cluster.compose.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"services": services}, indent=2))
+    return path
+
+
+def compose(*args, api=None):
+    """docker compose ARGS on the tests' cluster, as scripts/cluster.sh runs it."""
+    env = {
+        **os.environ,
+        **SETTINGS,
+        "COMPOSE_FILE": SETTINGS["CLUSTER_COMPOSE_FILE"],
+        **{f"CLUSTER_PORT_{n}": str(PORTS[n - 1]) for n in (1, 2, 3)},
+        **{f"CLUSTER_MANAGEMENT_PORT_{n}": str(PORTS[n - 1] + 10000) for n in (1, 2, 3)},
+        **({"DOCKER_API_VERSION": api} if api else {}),
+    }
+    return subprocess.run(
+        ["docker", "compose", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """The cluster a plain `docker compose up -d --wait` brought up, on the oldest API."""
+    files = ["docker-compose.cluster.yml", *([str(stand_ins())] if STAND_INS.exists() else [])]
+    SETTINGS["CLUSTER_COMPOSE_FILE"] = ":".join(files)
+    compose("down", "--volumes")  # what an interrupted run left
+    try:
+        up = compose("up", "-d", "--wait", api="1.41")
+        assert up.returncode == 0, up.stderr + compose("logs").stdout[-3000:]
+        yield Cluster(SETTINGS)
+    finally:
+        compose("down", "--volumes")
+
+
+def test_a_plain_compose_up_forms_one_cluster_of_three_with_the_worker_and_flower(cluster):
+    records = [
+        json.loads(line) for line in compose("ps", "--all", "--format", "json").stdout.splitlines()
+    ]
+    states = {r["Service"]: (r["State"], r["Health"] or r["ExitCode"]) for r in records}
+    assert states == {
+        **{f"rabbitmq{n}": ("running", "healthy") for n in (1, 2, 3)},
+        "policy": ("exited", 0),  # it set the dead-letter policy, and ended
+        "worker": ("running", "healthy"),
+        "flower": ("running", "healthy"),
+    }
+    status = json.loads(cluster.run("ctl", "2", "cluster_status", "--formatter", "json"))
+    assert sorted(status["running_nodes"]) == [f"rabbit@rabbitmq{n}" for n in (1, 2, 3)]
+    assert "poison-tasks" in cluster.run("ctl", "1", "list_policies", "--quiet")
+
+
+def test_a_task_answers_after_the_workers_node_dies_and_the_node_rejoins(cluster, client):
+    # The Compose worker lists rabbitmq2 first; the client starts at node 1 (as the host sees it).
+    app = client(1)
+    assert app.send_task("tasks.add", (2, 3)).get(timeout=30) == 5
+    assert "rabbitmq2:5672" in compose("logs", "worker").stdout
+
+    cluster.kill(2)
+    assert app.send_task("tasks.add", (4, 5)).get(timeout=30) == 9
+    cluster.start_all()
+    status = json.loads(cluster.run("ctl", "2", "cluster_status", "--formatter", "json"))
+    assert sorted(status["running_nodes"]) == [f"rabbit@rabbitmq{n}" for n in (1, 2, 3)]
+
+
+def test_the_cluster_publishes_only_amqp_and_the_ui_on_loopback(cluster):
+    records = [json.loads(line) for line in compose("ps", "--format", "json").stdout.splitlines()]
+    published = {
+        (r["Service"], p["URL"], p["TargetPort"], p["PublishedPort"])
+        for r in records
+        for p in r["Publishers"] or []
+        if p["PublishedPort"]
+    }
+    assert published == {
+        *((f"rabbitmq{n}", "127.0.0.1", 5672, PORTS[n - 1]) for n in (1, 2, 3)),
+        *((f"rabbitmq{n}", "127.0.0.1", 15672, PORTS[n - 1] + 10000) for n in (1, 2, 3)),
+        ("flower", "127.0.0.1", 5555, int(SETTINGS["FLOWER_PORT"])),
+    }
