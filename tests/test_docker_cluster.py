@@ -14,6 +14,7 @@ from clusters import Cluster
 from conftest import RUN, port
 from helpers import ROOT
 from images import STAND_INS, docker_ready
+from test_stack import make
 
 WHY_NOT = docker_ready()
 pytestmark = [
@@ -115,3 +116,12 @@ def test_the_cluster_publishes_only_amqp_and_the_ui_on_loopback(cluster):
         *((f"rabbitmq{n}", "127.0.0.1", 15672, PORTS[n - 1] + 10000) for n in (1, 2, 3)),
         ("flower", "127.0.0.1", 5555, int(SETTINGS["FLOWER_PORT"])),
     }
+
+
+def test_make_cluster_up_takes_the_running_cluster_over_and_prints_its_settings(cluster):
+    before = compose("ps", "-q").stdout.split()
+    up = make("cluster-up", **SETTINGS)
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "The cluster is up (3 nodes: rabbit@rabbitmq1, 2 and 3, on Docker)" in up.stdout
+    assert "$ export CELERY_CONFIG_MODULE=clusterconfig" in up.stdout
+    assert compose("ps", "-q").stdout.split() == before  # the same containers, not new ones
