@@ -37,11 +37,7 @@ delivery_limit=${CLUSTER_DELIVERY_LIMIT:-5}
 [[ $delivery_limit =~ ^[1-9][0-9]*$ ]] || die "CLUSTER_DELIVERY_LIMIT must be a whole number above 0, not $(shown "$delivery_limit")"
 case ${CLUSTER:-} in
     docker|native) kind=$CLUSTER ;;
-    "") if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
-            kind=docker
-        else
-            kind=native
-        fi ;;
+    "") if compose_available; then kind=docker; else kind=native; fi ;;
     *) die "CLUSTER must be docker or native, not $(shown "$CLUSTER")" ;;
 esac
 # The nodes' names carry the first port, so that two clusters on one machine never meet.
@@ -150,22 +146,8 @@ kill_node() {
 }
 
 # The cluster on Docker: docker-compose.cluster.yml, on this cluster's ports.
-# On Engine 25+, healthchecks run every second while a service starts: `up` returns sooner.
-# (A cluster already running keeps its healthchecks: others would recreate its nodes.)
-compose_files() {
-    local files=${CLUSTER_COMPOSE_FILE:-docker-compose.cluster.yml} container
-    container=$(COMPOSE_FILE=$files docker compose ps -q rabbitmq1 2>/dev/null | head -n 1)
-    if [ -n "$container" ]; then
-        [ "$(docker inspect -f '{{.Config.Healthcheck.StartInterval}}' "$container")" = 0s ] ||
-            files+=:scripts/compose.cluster.start-interval.yml
-    elif start_interval_known; then
-        files+=:scripts/compose.cluster.start-interval.yml
-    fi
-    echo "$files"
-}
-
 compose() {
-    COMPOSE_FILE=$(compose_files) \
+    COMPOSE_FILE=$compose_file \
         CLUSTER_PORT_1=${ports[0]} CLUSTER_PORT_2=${ports[1]} CLUSTER_PORT_3=${ports[2]} \
         CLUSTER_MANAGEMENT_PORT_1=$((ports[0] + 10000)) CLUSTER_MANAGEMENT_PORT_2=$((ports[1] + 10000)) \
         CLUSTER_MANAGEMENT_PORT_3=$((ports[2] + 10000)) FLOWER_PORT=$flower_port \
@@ -210,6 +192,9 @@ docker_kill() {
 number() { [[ ${1:-} =~ ^[123]$ ]] || die "which node: 1, 2 or 3, not $(shown "${1:-}")"; }
 
 if [ "$kind" = docker ]; then
+    # On Engine 25+, healthchecks run every second while a service starts: `up` returns sooner.
+    compose_file=$(compose_files "${CLUSTER_COMPOSE_FILE:-docker-compose.cluster.yml}" \
+        scripts/compose.cluster.start-interval.yml rabbitmq1)
     case "${1:-}" in
         up) docker_up ;;
         down) compose down 2> /dev/null ;;

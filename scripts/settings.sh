@@ -49,9 +49,22 @@ seconds_setting() {
     echo "$((10#$value))"
 }
 
-# The Docker engine takes healthcheck.start_interval (API 1.44, Engine 25 on).
-start_interval_known() {
-    local api
-    api=$(docker version -f '{{.Client.APIVersion}}' 2>/dev/null) || return 1
-    printf '1.44\n%s\n' "$api" | sort -V -C
+# A Docker engine answers, and Compose v2 is there to drive it.
+compose_available() { docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; }
+
+# compose_files FILES MORE SERVICE: the files `up` gives Compose: FILES, and where the
+# engine takes healthchecks' start_interval (API 1.44, Engine 25), MORE, which sets it.
+# A stack already running (SERVICE's container) keeps its healthchecks: others would
+# recreate its containers.
+compose_files() {
+    local files=$1 more=$2 container api
+    container=$(COMPOSE_FILE=$files docker compose ps -q "$3" 2>/dev/null | head -n 1)
+    if [ -n "$container" ]; then
+        [ "$(docker inspect -f '{{.Config.Healthcheck.StartInterval}}' "$container")" = 0s ] ||
+            files+=:$more
+    else
+        api=$(docker version -f '{{.Client.APIVersion}}' 2>/dev/null) || api=0
+        if printf '1.44\n%s\n' "$api" | sort -V -C; then files+=:$more; fi
+    fi
+    echo "$files"
 }

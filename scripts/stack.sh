@@ -39,22 +39,6 @@ compose_password=${RABBITMQ_PASSWORD:-$(sed -n 's/^RABBITMQ_PASSWORD=//p' .env)}
 
 compose() { docker compose "$@"; }
 
-# The files `up` gives Compose: COMPOSE_FILE's (docker-compose.yml unless set), and where
-# Compose may set healthchecks' start_interval (API 1.44, Engine 25), the file that does.
-# A stack already running keeps its healthchecks: others would recreate its containers.
-compose_files() {
-    local container api files=${COMPOSE_FILE:-docker-compose.yml}
-    local more=scripts/compose.start-interval.yml
-    container=$(compose ps -q rabbitmq 2>/dev/null | head -n 1)
-    if [ -n "$container" ]; then
-        [ "$(docker inspect -f '{{.Config.Healthcheck.StartInterval}}' "$container")" = 0s ] ||
-            files+=:$more
-    else
-        if start_interval_known; then files+=:$more; fi
-    fi
-    echo "$files"
-}
-
 compose_running() {
     docker info >/dev/null 2>&1 && [ -n "$(compose ps -q --status running rabbitmq 2>/dev/null)" ]
 }
@@ -112,7 +96,7 @@ choose() {
     broker_check "$(broker_url native)" || status=$?
     case $status in
         0) echo existing ;;
-        3) if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+        3) if compose_available; then
                echo docker
            else
                echo native
@@ -207,7 +191,8 @@ up() {
             [ "$(still_up)" = docker ] || ports_free "$port" "$management_port" "$flower_port"
             # --wait returns once every service's healthcheck passes; --build picks up
             # new pins in requirements.txt (the image is cached otherwise).
-            COMPOSE_FILE=$(compose_files) compose up -d --wait --build
+            COMPOSE_FILE=$(compose_files "${COMPOSE_FILE:-docker-compose.yml}" \
+                scripts/compose.start-interval.yml rabbitmq) compose up -d --wait --build
             ;;
         native|existing)
             if [ "$stack" = native ]; then

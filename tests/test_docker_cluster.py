@@ -5,8 +5,6 @@ worker's node dies, and the node rejoins (scripts/cluster.sh kills and starts it
 Skipped where no Docker engine with Compose v2 runs (CI sets one up)."""
 
 import json
-import os
-import subprocess
 
 import pytest
 
@@ -14,6 +12,7 @@ from clusters import Cluster
 from conftest import RUN, port
 from helpers import ROOT
 from images import STAND_INS, docker_ready
+from test_docker import run, services
 from test_stack import make
 
 WHY_NOT = docker_ready()
@@ -45,19 +44,20 @@ def stand_ins():
     return path
 
 
-def compose(*args, api=None):
-    """docker compose ARGS on the tests' cluster, as scripts/cluster.sh runs it."""
-    env = {
-        **os.environ,
+def compose_env(api=None):
+    """The tests' cluster's settings as Compose reads them (scripts/cluster.sh sets the same)."""
+    return {
         **SETTINGS,
         "COMPOSE_FILE": SETTINGS["CLUSTER_COMPOSE_FILE"],
         **{f"CLUSTER_PORT_{n}": str(PORTS[n - 1]) for n in (1, 2, 3)},
         **{f"CLUSTER_MANAGEMENT_PORT_{n}": str(PORTS[n - 1] + 10000) for n in (1, 2, 3)},
         **({"DOCKER_API_VERSION": api} if api else {}),
     }
-    return subprocess.run(
-        ["docker", "compose", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+
+
+def compose(*args, api=None):
+    """docker compose ARGS on the tests' cluster."""
+    return run("docker", "compose", *args, cwd=ROOT, env=compose_env(api), check=False)
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +75,10 @@ def cluster():
 
 
 def test_a_plain_compose_up_forms_one_cluster_of_three_with_the_worker_and_flower(cluster):
-    records = [
-        json.loads(line) for line in compose("ps", "--all", "--format", "json").stdout.splitlines()
-    ]
-    states = {r["Service"]: (r["State"], r["Health"] or r["ExitCode"]) for r in records}
+    states = {
+        name: (s["State"], s["Health"] or s["ExitCode"])
+        for name, s in services(ROOT, compose_env()).items()
+    }
     assert states == {
         **{f"rabbitmq{n}": ("running", "healthy") for n in (1, 2, 3)},
         "policy": ("exited", 0),  # it set the dead-letter policy, and ended
@@ -104,11 +104,10 @@ def test_a_task_answers_after_the_workers_node_dies_and_the_node_rejoins(cluster
 
 
 def test_the_cluster_publishes_only_amqp_and_the_ui_on_loopback(cluster):
-    records = [json.loads(line) for line in compose("ps", "--format", "json").stdout.splitlines()]
     published = {
-        (r["Service"], p["URL"], p["TargetPort"], p["PublishedPort"])
-        for r in records
-        for p in r["Publishers"] or []
+        (name, p["URL"], p["TargetPort"], p["PublishedPort"])
+        for name, s in services(ROOT, compose_env()).items()
+        for p in s["Publishers"] or []
         if p["PublishedPort"]
     }
     assert published == {
