@@ -37,7 +37,10 @@ def stand_ins():
     single = json.loads(STAND_INS.read_text())["services"]
     services = {f"rabbitmq{n}": single["rabbitmq"] for n in (1, 2, 3)}
     services["policy"] = single["rabbitmq"]
-    services.update({name: single[name] for name in ("worker", "flower") if name in single})
+    for name in ("worker", "flower"):
+        if name in single:  # the cluster's image, on a stand-in's name of its own
+            image = single[name]["image"].replace("celery-memo-python", "celery-memo-cluster-python")
+            services[name] = {**single[name], "image": image}
     path = RUN / "stand-ins.cluster.compose.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"services": services}, indent=2))
