@@ -168,14 +168,16 @@ docker_wait_for() {
 
 docker_start() {
     if [ -n "${1:-}" ]; then
+        # As natively: the node opens its AMQP port once it has booted and rejoined. (Not
+        # await_online_nodes 3: with two nodes down, the first one back would wait for ever.)
         compose start "rabbitmq$1" > /dev/null
         docker_wait_for "$1"
     else
         compose up -d --wait rabbitmq1 rabbitmq2 rabbitmq3 2> /dev/null ||
             die "a node did not start; see: docker compose -f docker-compose.cluster.yml logs"
         compose run --rm policy > /dev/null
+        docker_ctl 1 await_online_nodes 3 --quiet > /dev/null || die "the nodes did not form one cluster"
     fi
-    docker_ctl 1 await_online_nodes 3 --quiet > /dev/null || die "the nodes did not form one cluster"
 }
 
 docker_up() {

@@ -42,7 +42,10 @@ class Cluster:
             "ctl", str(asking), "list_queues", "name", "leader", "--quiet", "--no-table-headers"
         )
         leaders = dict(row.split("\t") for row in rows.splitlines())
-        names = {f"celery-memo-{self.ports[0]}-{n}@localhost": n for n in (1, 2, 3)}
+        names = {  # scripts/cluster.sh's native nodes, or docker-compose.cluster.yml's
+            **{f"celery-memo-{self.ports[0]}-{n}@localhost": n for n in (1, 2, 3)},
+            **{f"rabbit@rabbitmq{n}": n for n in (1, 2, 3)},
+        }
         return names.get(leaders.get(queue))
 
     def kill(self, n):

@@ -235,8 +235,9 @@ def test_a_task_queued_before_make_down_runs_after_make_up(clone):
     answers, _ = client.communicate("\n", timeout=90)
 
     assert json.loads(answers) == [1, 2]
-    logs = run("docker", "compose", "logs", "worker", cwd=clone).stdout
-    assert f"Task tasks.add[{ids[1]}] succeeded" in logs
+    # By the new worker: a worker logs a success after it has sent the result.
+    line = f"Task tasks.add[{ids[1]}] succeeded"
+    wait_for(lambda: line in run("docker", "compose", "logs", "worker", cwd=clone).stdout, 20, line)
 
 
 def test_a_stack_make_up_starts_is_checked_every_second_as_it_starts_and_kept_by_the_next(clone):

@@ -39,7 +39,9 @@ def stand_ins():
     services["policy"] = single["rabbitmq"]
     for name in ("worker", "flower"):
         if name in single:  # the cluster's image, on a stand-in's name of its own
-            image = single[name]["image"].replace("celery-memo-python", "celery-memo-cluster-python")
+            image = single[name]["image"].replace(
+                "celery-memo-python", "celery-memo-cluster-python"
+            )
             services[name] = {**single[name], "image": image}
     path = RUN / "stand-ins.cluster.compose.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
