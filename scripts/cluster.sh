@@ -157,12 +157,11 @@ compose() {
 docker_ctl() { compose exec -T "rabbitmq$1" rabbitmqctl "${@:2}"; }
 
 # Node N answers inside its container (the published port answers as soon as the
-# container runs: Docker's proxy holds it).
+# container runs: Docker's proxy holds it). One `exec` tries every 0.1 s for 30 s: an
+# `exec` for each try would cost a tenth of a second of CPU, taken from the booting node.
 docker_wait_for() {
-    for _ in $(seq 300); do
-        compose exec -T "rabbitmq$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null && return
-        sleep 0.1
-    done
+    local try=': 2>/dev/null 3<>/dev/tcp/127.0.0.1/5672'
+    compose exec -T "rabbitmq$1" bash -c "for _ in {1..300}; do $try && exit; sleep 0.1; done; exit 1" ||
     die "node $1 did not answer; see: docker compose -f docker-compose.cluster.yml logs rabbitmq$1"
 }
 
