@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import amqp
 import celery
 import pytest
 from amqp.exceptions import ChannelError
@@ -200,6 +201,29 @@ def test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue(
     with pytest.raises(celery.exceptions.TimeoutError):
         crashed.get(timeout=0.5)
     assert app.send_task("tasks.add", (2, 3)).get(timeout=15) == 5
+
+
+@pytest.mark.usefixtures("node")
+def test_a_quorum_queue_without_the_policy_drops_a_task_back_20_times_on_4_0_not_on_3_10(client):
+    app = client(1)
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        version = connection.connection.server_properties["version"]
+        queue = f"no-policy-{uuid()}"  # not ^celery$: no delivery limit of the cluster's
+        quorum = {"x-queue-type": "quorum"}
+        channel.queue_declare(queue, durable=True, auto_delete=False, arguments=quorum)
+        try:
+            channel.basic_publish(amqp.Message(b"a task"), "", queue)
+            returned = 0  # times it went back to the queue, as a lost worker's task does
+            while returned < 25 and (message := channel.basic_get(queue)):
+                channel.basic_reject(message.delivery_tag, requeue=True)
+                returned += 1
+        finally:
+            channel.queue_delete(queue)
+
+    # RabbitMQ 4.0 gives a quorum queue a delivery limit of 20 by default: the 21st time
+    # back, the message is dropped (dead-lettered, where a policy says where).
+    assert (version[:2], returned) in (("3.", 25), ("4.", 21)), (version, returned)
 
 
 def test_the_upstream_reply_queue_patch_applies_to_the_installed_celery(tmp_path):

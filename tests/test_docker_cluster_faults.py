@@ -12,6 +12,7 @@ from conftest import port
 from helpers import ROOT
 from images import STAND_INS, docker_ready
 from test_cluster import (  # noqa: F401 (the same tests, on this module's cluster)
+    test_a_quorum_queue_without_the_policy_drops_a_task_back_20_times_on_4_0_not_on_3_10,
     test_a_revoke_sent_while_the_worker_reconnects_is_lost_and_one_sent_after_holds,
     test_a_task_that_kills_its_worker_every_time_ends_in_the_dead_letter_queue,
     test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers,
