@@ -2,15 +2,25 @@
 
 It measures the broker in CELERY_BROKER_URL (the stack's, unless set), starts
 the workers it needs on a queue of its own, and stops them afterwards. A full run
-measures every profile twice and takes about ten minutes on two cores; --quick
-measures four profiles once, with small counts, in under a minute.
+measures every profile twice, then the cluster's settings once, on three nodes of its
+own (bench/cluster.py), and takes about twelve minutes on two cores; --quick measures
+four profiles once, with small counts, in under a minute.
 """
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from bench.client import client_app, close, one_side_at_a_time, round_trips, throughput
+from bench import cluster
+from bench.client import (
+    client_app,
+    close,
+    one_side_at_a_time,
+    round_trips,
+    send_add,
+    throughput,
+)
 from bench.cpu import broker_pid
 from bench.floor import Floor
 from bench.profiles import PROFILES
@@ -93,12 +103,36 @@ def run_floor(url, trips, requests):
     return {"p50": percentile(times, 0.5), "p99": percentile(times, 0.99), "rate": rate}
 
 
+def run_cluster(trips, tasks):
+    """The cluster profile's figures, on the benchmark's cluster, and the seconds a get()
+    waits for its answer after the node that the client and the worker are on dies."""
+    progress("cluster: three nodes of its own, booting")
+    with cluster.cluster():
+        run = run_profile(cluster.PROFILE, trips, tasks, broker=None)
+        profile = PROFILES[cluster.PROFILE]
+        app = client_app(profile.settings)
+        worker = BenchWorker(app, profile, cluster.PROFILE)
+        try:
+            send_add(app, 2, 3).get(timeout=30)  # its reply queue is read from now on
+            progress("cluster: node 1 killed, a task sent")
+            cluster.kill_node(1)
+            killed = time.perf_counter()
+            send_add(app, 2, 3).get(timeout=60)
+            run["stall"] = time.perf_counter() - killed
+        finally:
+            worker.stop()
+            close(app)
+    return run
+
+
 def measure(size):
     """Every figure of the benchmark, as {name: value}."""
     url = client_app({}).conf.broker_url
     trips, tasks, floor_requests = SIZES[size]
     broker = broker_pid(url)
-    names = QUICK_PROFILES if size == "quick" else tuple(PROFILES)
+    names = (
+        QUICK_PROFILES if size == "quick" else tuple(n for n in PROFILES if n != cluster.PROFILE)
+    )
     rounds = [
         {
             "floor": run_floor(url, trips, floor_requests),
@@ -112,6 +146,8 @@ def measure(size):
     two = run_profile(best, trips, tasks, broker, workers=2)
     with client_app({}).connection_for_write() as connection:
         connection.default_channel.queue_delete(QUEUE)  # leave the broker as it was
+    if size == "full":
+        runs[cluster.PROFILE] = run_cluster(trips, tasks)
     return {"floor": floor, "runs": runs, "best": best, "two": two}
 
 

@@ -2,6 +2,8 @@
 
 from typing import NamedTuple
 
+from bench import cluster
+
 
 class Profile(NamedTuple):
     """Celery settings (worker and client) and worker options, with why and at what price."""
@@ -81,6 +83,14 @@ PROFILES = {
         ("--pool=prefork",),
         "the worker sends no STARTED state to the client, only the answer",
         NO_STARTED_STATE,
+    ),
+    # Measured on three nodes of its own (bench/cluster.py) in a full run, not a quick one.
+    cluster.PROFILE: Profile(
+        cluster.CLUSTER_SETTINGS,
+        ("--pool=prefork",),
+        "clusterconfig.py's settings, on a three-node cluster (docs/cluster.md)",
+        "three nodes to run; a task and its answer count once a majority of the nodes has "
+        "written each",
     ),
     "best of": Profile(
         {**PREFETCH, **EVENTS_OFF, **TRANSIENT, **DECLARE_ONCE, **NO_STARTED},

@@ -6,6 +6,7 @@ import platform
 from importlib.metadata import version
 from pathlib import Path
 
+from bench.cluster import PROFILE as CLUSTER
 from bench.profiles import PROFILES
 
 DECLARE_ONCE = "reply queue declared once"
@@ -106,6 +107,14 @@ def verdict(figures):
         lines.append(
             f"client publishing, reply queue declared once: {patched:.0f} tasks/s, "
             f"{patched / tutorial['publish_rate']:.1f}x stock's {tutorial['publish_rate']:.0f}"
+        )
+    if CLUSTER in runs:
+        on_three = runs[CLUSTER]
+        lines.append(
+            f"{CLUSTER}: {on_three['rate']:.0f} tasks/s, "
+            f"{on_three['rate'] / tutorial['rate']:.2f} of the tutorial's on one node; "
+            f"round trip p50 {on_three['p50']:.2f} ms, one node's {tutorial['p50']:.2f}; "
+            f"its node killed, a task answered {on_three['stall']:.1f} s later"
         )
     lines += [*limit(top), "", "the price of each profile:"]
     return lines + [f"  {name}: {PROFILES[name].price}" for name in runs]
