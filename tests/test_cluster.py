@@ -105,7 +105,9 @@ def test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers(
     assert isinstance(held.result.get(timeout=30), int)
     # Its ack was lost with the connection, so the queue delivers it again, to the
     # worker's new connection, and it runs again (and answers again: nobody reads it).
-    wait_for(lambda: worker.output().count(f"[{held.result.id}] received") == 2, 20, "a rerun")
+    # Until it has, it would be delivered once more, to the next test's worker.
+    rerun = f"[{held.result.id}] succeeded"
+    wait_for(lambda: worker.output().count(rerun) == 2, 20, "a rerun")
 
 
 def test_a_revoke_sent_while_the_worker_reconnects_is_lost_and_one_sent_after_holds(
