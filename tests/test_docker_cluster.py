@@ -65,11 +65,17 @@ def compose(*args, api=None):
     return run("docker", "compose", *args, cwd=ROOT, env=compose_env(api), check=False)
 
 
+def compose_file():
+    """docker-compose.cluster.yml, and the stand-ins' file where they run, as COMPOSE_FILE."""
+    return ":".join(
+        ["docker-compose.cluster.yml", *([str(stand_ins())] if STAND_INS.exists() else [])]
+    )
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """The cluster a plain `docker compose up -d --wait` brought up, on the oldest API."""
-    files = ["docker-compose.cluster.yml", *([str(stand_ins())] if STAND_INS.exists() else [])]
-    SETTINGS["CLUSTER_COMPOSE_FILE"] = ":".join(files)
+    SETTINGS["CLUSTER_COMPOSE_FILE"] = compose_file()
     compose("down", "--volumes")  # what an interrupted run left
     try:
         up = compose("up", "-d", "--wait", api="1.41")

@@ -6,20 +6,19 @@ queue's own (its leader, its majority, its delivery limit) are in
 test_docker_cluster_quorum.py, on a cluster of its own, so that both run at once.
 Skipped where no Docker engine with Compose v2 runs (CI sets one up)."""
 
-import subprocess
-
 import pytest
 
 from clusters import Cluster
 from conftest import port
 from helpers import ROOT
-from images import STAND_INS, docker_ready
+from images import docker_ready
 from test_cluster import (  # noqa: F401 (the same tests, on this module's cluster)
     test_a_revoke_sent_while_the_worker_reconnects_is_lost_and_one_sent_after_holds,
     test_a_task_whose_workers_node_dies_mid_run_runs_again_and_answers,
     test_when_the_clients_node_dies_stock_settings_lose_answers_cluster_settings_keep_them,
 )
-from test_docker_cluster import stand_ins
+from test_docker import run
+from test_docker_cluster import compose_file
 
 WHY_NOT = docker_ready()
 pytestmark = [
@@ -36,21 +35,22 @@ def compose_cluster(base, project):
 
     @pytest.fixture(scope="module")
     def cluster():
-        settings = {
-            "CLUSTER": "docker",
-            "CLUSTER_PORTS": " ".join(str(port(base + n)) for n in range(3)),
-            "COMPOSE_PROJECT_NAME": f"{project}-{port(0)}",
-        }
-        files = ["docker-compose.cluster.yml", *([str(stand_ins())] if STAND_INS.exists() else [])]
-        nodes = Cluster({**settings, "CLUSTER_COMPOSE_FILE": ":".join(files)})
-        down = ["docker", "compose", "--project-name", settings["COMPOSE_PROJECT_NAME"]]
-        down += [*(f"--file={f}" for f in files), "down", "--volumes"]
-        subprocess.run(down, cwd=ROOT, capture_output=True)  # what an interrupted run left
+        compose = {"COMPOSE_FILE": compose_file(), "COMPOSE_PROJECT_NAME": f"{project}-{port(0)}"}
+        nodes = Cluster(
+            {
+                "CLUSTER": "docker",
+                "CLUSTER_PORTS": " ".join(str(port(base + n)) for n in range(3)),
+                "CLUSTER_COMPOSE_FILE": compose["COMPOSE_FILE"],
+                "COMPOSE_PROJECT_NAME": compose["COMPOSE_PROJECT_NAME"],
+            }
+        )
+        down = ["docker", "compose", "down", "--volumes"]
+        run(*down, cwd=ROOT, env=compose, check=False)  # what an interrupted run left
         try:
             nodes.run("start")
             yield nodes
         finally:
-            subprocess.run(down, cwd=ROOT, capture_output=True)
+            run(*down, cwd=ROOT, env=compose, check=False)
 
     return cluster
 
