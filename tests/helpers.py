@@ -192,7 +192,11 @@ class Process:
 
     def logged(self, text, timeout=20):
         """Wait until the process has printed text; return all it printed."""
-        return wait_for(lambda: text in (out := self.output()) and out, timeout, repr(text))
+        return wait_for(
+            lambda: text in (out := self.output()) and out,
+            timeout,
+            lambda: f"{text!r} in {self.log}, which ends:\n" + self.output()[-3000:],
+        )
 
     def send(self, signum):
         """Send signum to the whole process group (make and what it started)."""
