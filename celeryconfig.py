@@ -16,6 +16,9 @@ result_backend = "rpc://"
 # broker restart (the reply queue is durable). CELERY_RESULT_PERSISTENT=false to compare.
 result_persistent = os.environ.get("CELERY_RESULT_PERSISTENT", "true").lower() == "true"
 
+# The worker runs the next lesson's tasks too (docs/hard-tasks.md): one worker, every lesson.
+imports = ("hard_tasks",)
+
 # Workers send task events without `-E`, so monitor.py and Flower see every task.
 worker_send_task_events = True
 # Clients send task-sent, so a task shows up (as PENDING) the moment it is queued.

@@ -23,6 +23,7 @@ from helpers import (
     fresh_copy,
     readme_sessions,
     run_session,
+    sessions,
     start_client,
     wait_for,
     wait_until_listening,
@@ -163,8 +164,10 @@ def test_the_worker_and_flower_run_as_a_user_and_no_log_warns_of_root(clone):
     assert "superuser privileges" not in logs
 
 
-@pytest.mark.parametrize("session", readme_sessions(), ids=lambda s: s.name)
-def test_the_readme_sessions_run_as_shown_on_the_compose_stack(session, clone):
+@pytest.mark.parametrize(
+    "session", readme_sessions() + sessions("docs/hard-tasks.md"), ids=lambda s: s.name
+)
+def test_the_sessions_run_as_shown_on_the_compose_stack(session, clone):
     result = run_session(session.text, CELERY_BROKER_URL=URL)
     if result.returncode:  # the message, with the worker's log, on failure only
         log = run("docker", "compose", "logs", "--tail", "40", "worker", cwd=clone).stdout
