@@ -45,8 +45,10 @@ def screenshot(request):
 
 
 def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker, screenshot):
+    from hard_tasks import flaky
     from tasks import add
 
+    retried = flaky.delay(2)  # docs/hard-tasks.md: it fails twice, then answers
     done = add.delay(2, 3)
     failed = add.delay("a", 1)
     running = add.apply_async((2, 3), queue="slow")
@@ -65,6 +67,14 @@ def test_a_user_watches_tasks_and_terminates_one_in_flower(page, slow_worker, sc
     expect(rows[done].get_by_role("cell").nth(4)).to_have_text("5")
     expect(rows[failed]).to_contain_text("FAILURE")
     expect(rows[running]).to_contain_text("STARTED")
+
+    assert retried.get(timeout=10) == "answered after 2 retries"
+    page.goto(f"{flower.URL}/task/{retried.id}")
+    details = page.locator("#task-page")
+    expect(details).to_contain_text("SUCCESS")
+    for term, shown in (("Retries", "2"), ("Retried", " UTC")):  # the time of the last
+        row = details.locator(".detail-row").filter(has=page.get_by_text(term, exact=True))
+        expect(row.locator("dd")).to_contain_text(shown)
 
     page.goto(f"{flower.URL}/task/{running.id}")
     page.get_by_role("button", name="Terminate").click()
