@@ -256,3 +256,51 @@ def test_a_bad_cluster_setting_stops_make_cluster_up_in_one_line(setting, says, 
     assert first == says
     assert all(re.match(r"make(\[\d+\])?: \*\*\*", line) for line in rest)
     assert not (tmp_path / "cluster").exists()  # nothing started
+
+
+# docs/hard-tasks.md's flaky(), with one retry option of the wrong kind.
+RETRYING = """from tasks import app
+
+@app.task(bind=True, autoretry_for={retry_on}, max_retries={max_retries}, retry_backoff=1)
+def fails(self):
+    raise ConnectionError("the service is down")
+"""
+
+
+def retrying_module(where, name, retry_on="(ConnectionError,)", max_retries="2"):
+    """Write a module of one task that always fails and retries, as option values say."""
+    (where / f"{name}.py").write_text(RETRYING.format(retry_on=retry_on, max_retries=max_retries))
+    return {"PYTHONPATH": f"{where}:{ROOT / 'tests'}"}
+
+
+def test_a_max_retries_that_is_not_a_number_fails_the_task_at_its_first_retry(
+    app, start_worker, tmp_path
+):
+    path = retrying_module(tmp_path, "text_max_retries", max_retries="'2'")
+    worker = start_worker("text-max-retries", "-I", "text_max_retries", "-Q", "text", **path)
+
+    result = app.send_task("text_max_retries.fails", queue="text")
+
+    # Nothing said at import or at send time: the retry itself fails, with no retry.
+    with pytest.raises(TypeError, match="'>' not supported between instances of 'int' and 'str'"):
+        result.get(timeout=15)
+    worker.logged(f"text_max_retries.fails[{result.id}] raised unexpected: TypeError(")
+    assert f"text_max_retries.fails[{result.id}] retry" not in worker.output()
+
+
+def test_an_autoretry_for_that_is_not_a_tuple_fails_delay_and_stops_the_worker(app, tmp_path):
+    path = retrying_module(tmp_path, "one_class", retry_on="ConnectionError")
+    env = {**os.environ, **path, "CELERY_WORKER_STATE_DB": str(tmp_path / "%n.state")}
+    says = "TypeError: 'type' object is not iterable"
+    declare_queue(app, "one-class")  # where a task sent would wait, to be counted
+
+    send = [PYTHON, "-c", "import one_class; one_class.fails.apply_async(queue='one-class')"]
+    sent = subprocess.run(send, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    worker = [PYTHON, "-m", "celery", "-A", "tasks", "worker", "-I", "one_class", "-n", "one@%h"]
+    started = subprocess.run(worker, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+
+    # The import passes; the task is made at its first use, and that raises: in the client
+    # at delay(), nothing sent; in the worker at its start, with Celery's traceback.
+    assert sent.returncode == 1 and sent.stderr.rstrip().endswith(says), sent.stderr
+    assert message_count(app, "one-class") == 0
+    assert started.returncode != 0 and started.stderr.rstrip().endswith(says), started.stderr
