@@ -8,6 +8,10 @@ imports this module. In a REPL at the repo root::
     'answered after 2 retries'
 """
 
+import time
+
+from celery.exceptions import SoftTimeLimitExceeded
+
 from tasks import app
 
 
@@ -23,3 +27,20 @@ def flaky(self, failures):
     if self.request.retries < failures:
         raise ConnectionError(f"flaky: attempt {self.request.retries + 1} failed")
     return f"answered after {self.request.retries} retries"
+
+
+@app.task(soft_time_limit=1)
+def tidy(seconds):
+    """Work for `seconds`; stopped at the 1 s soft limit, clean up and say so."""
+    try:
+        time.sleep(seconds)  # the work: a call that may hang
+    except SoftTimeLimitExceeded:
+        return "stopped at the soft time limit, cleaned up"  # close files, roll back...
+    return "finished"
+
+
+@app.task(time_limit=1)
+def stuck(seconds):
+    """Work for `seconds`, in a pool process that is killed at the 1 s time limit."""
+    time.sleep(seconds)
+    return "finished"
