@@ -29,10 +29,10 @@ HELD = "one worker holds 64 queued tasks that another worker cannot take"
 LOST_ON_CRASH = "a task whose worker dies mid-run is lost, not run again"
 LOST_ON_RESTART = "an unread result is lost when RabbitMQ restarts"
 BLOCKING = (
-    "a running task blocks its worker: revoke(terminate=True) cannot stop it, pings go "
-    "unanswered, Flower shows the worker offline, and a task longer than about 3 minutes "
-    "misses RabbitMQ's heartbeats, so RabbitMQ drops the worker and the task runs again, "
-    "for ever"
+    "a running task blocks its worker: revoke(terminate=True) and time limits cannot stop "
+    "it, pings go unanswered, Flower shows the worker offline, and a task longer than about "
+    "3 minutes misses RabbitMQ's heartbeats, so RabbitMQ drops the worker and the task runs "
+    "again, for ever"
 )
 NO_STARTED_STATE = (
     "result.state says PENDING until the task ends: a client cannot tell running from "
@@ -64,7 +64,7 @@ PROFILES = {
         {**EARLY_ACK, **EVENTS_OFF, **TRANSIENT},
         ("--pool=threads",),
         "no hand-over to a child process for each task",
-        "revoke(terminate=True) cannot stop a running task",
+        "revoke(terminate=True) cannot stop a running task, and time limits do nothing",
     ),
     "solo pool, prefetch 64": Profile(
         PREFETCH,
