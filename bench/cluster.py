@@ -4,6 +4,7 @@ import contextlib
 import os
 import subprocess
 from pathlib import Path
+from unittest import mock
 
 import celeryconfig
 import clusterconfig
@@ -45,16 +46,11 @@ def cluster_sh(*args):
 def cluster():
     """Boot the nodes, and point CELERY_BROKER_URL (the clients' and the workers') at
     them until the nodes are stopped again."""
-    before = os.environ.get("CELERY_BROKER_URL")
     try:
         cluster_sh("start")
-        os.environ["CELERY_BROKER_URL"] = URLS
-        yield
+        with mock.patch.dict(os.environ, CELERY_BROKER_URL=URLS):
+            yield
     finally:
-        if before is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = before
         cluster_sh("down")
 
 

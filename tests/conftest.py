@@ -11,6 +11,7 @@ clusters.py (a three-node cluster's fixtures).
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -22,7 +23,17 @@ import clusters
 import host2
 import scheduling
 from definitions import write_definitions
-from helpers import HELD, PYTHON, ROOT, RUNS, Process, client_of, listening, wait_for
+from helpers import (
+    HELD,
+    PYTHON,
+    ROOT,
+    RUNS,
+    Process,
+    client_of,
+    listening,
+    wait_for,
+    wait_until_listening,
+)
 from images import docker_ready, make_images
 from leftovers import ours, stop_epmds, stop_leftovers
 
@@ -244,6 +255,16 @@ def worker(app):
     )
     yield process
     process.stop()
+
+
+@pytest.fixture(params=[[PYTHON, "monitor.py"]], ids=["python monitor.py"])
+def monitor(request, app, worker):
+    """The monitor as the README starts it (the command in the test's parameter),
+    started and listening."""
+    process = Process(request.param, RUN / "monitor.log")
+    wait_until_listening(process, app)
+    yield process
+    process.stop(signal.SIGKILL)
 
 
 @pytest.fixture

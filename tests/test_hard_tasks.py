@@ -4,40 +4,35 @@ run with every chapter's, in test_readme.py and test_docker.py.)"""
 
 import ast
 import re
-import signal
 import time
 from datetime import datetime
 
 import pytest
 from celery.exceptions import TimeLimitExceeded
 
-from conftest import RUN, WORKER
-from helpers import PYTHON, ROOT, Process, wait_until_listening
+from conftest import WORKER
+from helpers import ROOT
+from test_monitor import STATUS
 
 CHAPTER = "docs/hard-tasks.md"
-STATUS = re.compile(r"^Status: (\w+)\[hard_tasks\.\w+\] ([\w-]+) (\{.*\})$", re.M)
 
 
 def test_the_chapter_shows_its_tasks_as_hard_tasks_py_defines_them():
     shown = re.findall(r"```python\n(.*?)```", (ROOT / CHAPTER).read_text(), re.S)
+    source = (ROOT / "hard_tasks.py").read_text()
     assert len(shown) == 2
-    assert all(code in (ROOT / "hard_tasks.py").read_text() for code in shown)
+    assert all(code in source for code in shown)
 
 
-def test_monitor_py_shows_each_retry_received_again_with_its_eta_2_s_after_the_last(app, worker):
+def test_monitor_py_shows_each_retry_received_again_with_its_eta_2_s_after_the_last(monitor):
     from hard_tasks import flaky
 
-    monitor = Process([PYTHON, "monitor.py"], RUN / "hard-tasks-monitor.log")
-    try:
-        wait_until_listening(monitor, app)
-        result = flaky.delay(2)
-        assert result.get(timeout=15) == "answered after 2 retries"
-        monitor.logged(f"Status: SUCCESS[hard_tasks.flaky] {result.id}")
-    finally:
-        monitor.stop(signal.SIGKILL)
+    result = flaky.delay(2)
+    assert result.get(timeout=15) == "answered after 2 retries"
+    monitor.logged(f"Status: SUCCESS[hard_tasks.flaky] {result.id}")
 
-    output = monitor.output()
-    mine = [(m[1], ast.literal_eval(m[3])) for m in STATUS.finditer(output) if m[2] == result.id]
+    lines = (STATUS.match(line) for line in monitor.output().splitlines())
+    mine = [(m[1], ast.literal_eval(m[4])) for m in lines if m and m[3] == result.id]
     assert [info["retries"] for state, info in mine if state == "RETRY"] == [1, 2]
     etas = {
         info["retries"]: info.get("eta")  # none: a retry at once, without a countdown
@@ -54,9 +49,8 @@ def test_a_task_past_its_time_limit_loses_its_pool_process_and_runs_once(app, wo
     from hard_tasks import stuck, tidy
 
     def pool():
-        return app.control.inspect([WORKER], timeout=1, limit=1).stats()[WORKER]["pool"][
-            "processes"
-        ]
+        stats = app.control.inspect([WORKER], timeout=1, limit=1).stats()
+        return stats[WORKER]["pool"]["processes"]
 
     before = pool()
     soft, hard = tidy.delay(10), stuck.delay(10)

@@ -9,20 +9,9 @@ from collections import defaultdict
 import pytest
 from celery.exceptions import TaskRevokedError
 
-from conftest import RUN
-from helpers import PYTHON, ROOT, Held, Process, readme_block, wait_for, wait_until_listening
+from helpers import PYTHON, ROOT, Held, readme_block, wait_for
 
-STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) \{.*\}$")
-
-
-@pytest.fixture(params=[[PYTHON, "monitor.py"]], ids=["python monitor.py"])
-def monitor(request, app, worker):
-    """The monitor as the README starts it (the command in the test's parameter),
-    started and listening."""
-    process = Process(request.param, RUN / "monitor.log")
-    wait_until_listening(process, app)
-    yield process
-    process.stop(signal.SIGKILL)
+STATUS = re.compile(r"^Status: (\w+)\[([\w.]+)\] ([\w-]+) (\{.*\})$")  # state, name, id, info
 
 
 def states_by_task(output):
