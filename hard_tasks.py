@@ -44,3 +44,10 @@ def stuck(seconds):
     """Work for `seconds`, in a pool process that is killed at the 1 s time limit."""
     time.sleep(seconds)
     return "finished"
+
+
+@app.task
+def pause(seconds):
+    """Work for `seconds`, with no time limit; return them."""
+    time.sleep(seconds)
+    return seconds

@@ -101,13 +101,6 @@ def client(monkeypatch, cluster):
         next(generator, None)
 
 
-def rabbitmq_version(app):
-    """The version of RabbitMQ that app's first node runs, as numbers: (3, 10, 8)."""
-    with app.connection_for_write() as connection:
-        version = connection.connection.server_properties["version"]  # connects
-    return tuple(int(part) for part in version.split("."))
-
-
 def answers(results, timeout=15):
     """What get() gives for each result: the answer, or the exception's name and message."""
     out = []

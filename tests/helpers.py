@@ -101,6 +101,13 @@ def message_count(app, queue):
         return connection.default_channel.queue_declare(queue, passive=True).message_count
 
 
+def rabbitmq_version(app):
+    """The version of RabbitMQ that app's first node runs, as numbers: (3, 10, 8)."""
+    with app.connection_for_write() as connection:
+        version = connection.connection.server_properties["version"]  # connects
+    return tuple(int(part) for part in version.split("."))
+
+
 def declare_queue(app, name):
     """Declare queue name as Celery does for a task sent there (the app's own queue of
     that name, such as a quorum `celery`, else a new one); return name. (A message sent

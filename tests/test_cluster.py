@@ -17,9 +17,9 @@ from amqp.exceptions import ChannelError
 from kombu.exceptions import OperationalError
 from kombu.utils.uuid import uuid
 
-from clusters import Cluster, answers, rabbitmq_version
+from clusters import Cluster, answers
 from conftest import RUN, port
-from helpers import ROOT, Held, declare_queue, message_count, wait_for
+from helpers import ROOT, Held, declare_queue, message_count, rabbitmq_version, wait_for
 
 # A test's timeout counts its fixtures: the first test here also waits for the cluster to boot.
 pytestmark = pytest.mark.timeout(150)

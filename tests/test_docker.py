@@ -10,6 +10,7 @@ Docker engine with Compose v2 runs (CI sets one up).
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -21,6 +22,7 @@ from helpers import (
     Process,
     client_of,
     fresh_copy,
+    rabbitmq_version,
     readme_sessions,
     run_session,
     sessions,
@@ -172,6 +174,16 @@ def test_the_sessions_run_as_shown_on_the_compose_stack(session, clone):
     if result.returncode:  # the message, with the worker's log, on failure only
         log = run("docker", "compose", "logs", "--tail", "40", "worker", cwd=clone).stdout
         pytest.fail(result.stdout + result.stderr + log)
+
+
+def test_on_4_0_a_countdown_task_holds_the_workers_one_prefetch_slot(client):
+    assert rabbitmq_version(client)[:2] == (4, 0)  # the stand-in (3.10: test_hard_tasks.py)
+    sent = time.monotonic()
+    later = client.send_task("hard_tasks.pause", (0,), countdown=2)
+    now = client.send_task("hard_tasks.pause", (0,))  # due at once, yet it waits
+
+    assert now.get(timeout=20) == 0
+    assert later.ready() and time.monotonic() - sent >= 2  # it ran only after `later`
 
 
 def test_monitor_py_sees_the_compose_workers_tasks(client, tmp_path):
